@@ -1,0 +1,90 @@
+import {
+  type ConnectorMetadata,
+  ConnectorConfigFormItemType,
+  ConnectorPlatform,
+} from '@logto/connector-kit';
+
+export const authorizationEndpoint = 'https://account.xiaomi.com/oauth2/authorize';
+export const tokenEndpoint = 'https://account.xiaomi.com/oauth2/token';
+export const profileEndpoint = 'https://open.account.xiaomi.com/user/profile';
+export const phoneAndEmailEndpoint = 'https://open.account.xiaomi.com/user/phoneAndEmail';
+
+/** Xiaomi puts this literal before the JSON of every token endpoint answer. */
+export const xiaomiJsonPrefix = '&&&START&&&';
+
+export const defaultScope = '1';
+/** Scope ids that open `user/phoneAndEmail`: 4 for the phone number, 6 for the email address. */
+export const phoneScope = '4';
+export const emailScope = '6';
+
+/** Milliseconds allowed for each request to Xiaomi, as in the official connector. */
+export const requestTimeout = 5000;
+
+export const defaultMetadata: ConnectorMetadata = {
+  id: 'xiaomi-universal',
+  target: 'xiaomi',
+  platform: ConnectorPlatform.Universal,
+  name: {
+    en: 'Xiaomi',
+    'zh-CN': '小米',
+    'tr-TR': 'Xiaomi',
+    ko: '샤오미',
+    ja: 'シャオミ',
+  },
+  logo: './logo.svg',
+  logoDark: null,
+  description: {
+    en: 'Sign in with a Xiaomi account (Mi Account).',
+    'zh-CN': '使用小米账号登录。',
+    'tr-TR': 'Xiaomi hesabıyla (Mi Hesabı) oturum açın.',
+    ko: '샤오미 계정(Mi 계정)으로 로그인합니다.',
+    ja: 'Xiaomi アカウント（Mi アカウント）でサインインします。',
+  },
+  readme: './README.md',
+  isTokenStorageSupported: true,
+  formItems: [
+    {
+      key: 'clientId',
+      type: ConnectorConfigFormItemType.Text,
+      label: 'Client ID',
+      required: true,
+      placeholder: '<AppID>',
+      description: 'The AppID of your app on the Xiaomi open platform.',
+    },
+    {
+      key: 'clientSecret',
+      type: ConnectorConfigFormItemType.Text,
+      label: 'Client Secret',
+      required: true,
+      isConfidential: true,
+      placeholder: '<AppSecret>',
+      description: 'The AppSecret of the same app.',
+    },
+    {
+      key: 'scope',
+      type: ConnectorConfigFormItemType.MultilineText,
+      label: 'Scope',
+      required: false,
+      placeholder: defaultScope,
+      description:
+        'Xiaomi scope ids separated by spaces, e.g. "1 3". Leave empty for "1" (the user profile).',
+    },
+    {
+      key: 'skipConfirm',
+      type: ConnectorConfigFormItemType.Switch,
+      label: 'Skip Xiaomi consent page',
+      required: false,
+      defaultValue: false,
+      description: 'Let users who are already signed in to Xiaomi skip the consent page.',
+    },
+    {
+      key: 'redirectUri',
+      type: ConnectorConfigFormItemType.Text,
+      label: 'Callback URL for token refresh',
+      required: false,
+      placeholder: 'https://your.logto.endpoint/callback/<connector-id>',
+      description:
+        'Only needed with token storage: Xiaomi asks for the registered callback URL when refreshing a token.',
+    },
+  ],
+};

@@ -1,0 +1,201 @@
+import {
+  type CreateConnector,
+  type GetAuthorizationUri,
+  type GetConnectorConfig,
+  type SocialConnector,
+  type SocialUserInfo,
+  type TokenResponse,
+  ConnectorError,
+  ConnectorErrorCodes,
+  ConnectorType,
+  validateConfig,
+} from '@logto/connector-kit';
+import snakecaseKeys from 'snakecase-keys';
+import {
+  authorizationEndpoint,
+  defaultMetadata,
+  defaultScope,
+  emailScope,
+  phoneAndEmailEndpoint,
+  phoneScope,
+  profileEndpoint,
+  tokenEndpoint,
+} from './constant.js';
+import { xiaomiError } from './errors.js';
+import { type AnswerRules, callXiaomi } from './http.js';
+import { normalizeEmail, normalizePhone } from './contact.js';
+import {
+  type TokenAnswer,
+  type XiaomiConfig,
+  callbackGuard,
+  oauthErrorGuard,
+  openApiErrorGuard,
+  phoneAndEmailAnswerGuard,
+  profileAnswerGuard,
+  tokenAnswerGuard,
+  xiaomiConfigGuard,
+} from './types.js';
+
+const loadConfig = async (getConfig: GetConnectorConfig): Promise<XiaomiConfig> => {
+  const config = await getConfig(defaultMetadata.id);
+  validateConfig(config, xiaomiConfigGuard);
+  return config;
+};
+
+const firstNonBlank = (...values: Array<string | undefined>) =>
+  values.find((value) => value?.trim());
+
+const getAuthorizationUri =
+  (getConfig: GetConnectorConfig): GetAuthorizationUri =>
+  async ({ state, redirectUri, scope }) => {
+    const config = await loadConfig(getConfig);
+    const query = snakecaseKeys({
+      clientId: config.clientId,
+      redirectUri,
+      responseType: 'code',
+      state,
+      scope: firstNonBlank(scope, config.scope) ?? defaultScope,
+      skipConfirm: String(config.skipConfirm ?? false),
+    });
+
+    return `${authorizationEndpoint}?${new URLSearchParams(query).toString()}`;
+  };
+
+const readCallback = (data: unknown) => {
+  const refusal = oauthErrorGuard.safeParse(data);
+  if (refusal.success) {
+    throw xiaomiError(refusal.data.error, refusal.data.error_description);
+  }
+
+  const callback = callbackGuard.safeParse(data);
+  if (!callback.success) {
+    throw new ConnectorError(ConnectorErrorCodes.General, {
+      reason: 'The callback carries neither an error nor a code with its redirectUri.',
+    });
+  }
+
+  return callback.data;
+};
+
+const tokenRules = (clientErrorCode: ConnectorErrorCodes): AnswerRules<TokenAnswer> => ({
+  readError: (body) => {
+    const failure = oauthErrorGuard.safeParse(body);
+    return failure.success
+      ? { code: failure.data.error, description: failure.data.error_description }
+      : undefined;
+  },
+  clientErrorCode: () => clientErrorCode,
+  guard: tokenAnswerGuard,
+});
+
+const openApiRules = <T>(guard: AnswerRules<T>['guard']): AnswerRules<T> => ({
+  readError: (body) => {
+    const failure = openApiErrorGuard.safeParse(body);
+    return failure.success ? failure.data : undefined;
+  },
+  clientErrorCode: (status) =>
+    status === 401 || status === 403
+      ? ConnectorErrorCodes.SocialAccessTokenInvalid
+      : ConnectorErrorCodes.General,
+  guard,
+});
+
+const requestToken = (
+  config: XiaomiConfig,
+  grant: Record<string, string>,
+  clientErrorCode: ConnectorErrorCodes,
+) =>
+  callXiaomi(
+    {
+      method: 'post',
+      url: tokenEndpoint,
+      params: snakecaseKeys({
+        clientId: config.clientId,
+        clientSecret: config.clientSecret,
+        ...grant,
+      }),
+    },
+    tokenRules(clientErrorCode),
+  );
+
+const openApiRequest = (url: string, config: XiaomiConfig, accessToken: string) =>
+  ({ method: 'get', url, params: { clientId: config.clientId, token: accessToken } }) as const;
+
+const fetchProfile = (config: XiaomiConfig, accessToken: string) =>
+  callXiaomi(
+    openApiRequest(profileEndpoint, config, accessToken),
+    openApiRules(profileAnswerGuard),
+  );
+
+/** Xiaomi opens phone and email to few apps, so any failure here leaves them out, never the user. */
+const fetchContact = async (
+  config: XiaomiConfig,
+  accessToken: string,
+): Promise<Pick<SocialUserInfo, 'email' | 'phone'>> => {
+  try {
+    const { data } = await callXiaomi(
+      openApiRequest(phoneAndEmailEndpoint, config, accessToken),
+      openApiRules(phoneAndEmailAnswerGuard),
+    );
+    return { email: normalizeEmail(data.email), phone: await normalizePhone(data.phone) };
+  } catch (error) {
+    if (error instanceof ConnectorError) {
+      return {};
+    }
+    throw error;
+  }
+};
+
+const grantsContact = (scope: string) =>
+  scope.split(/\s+/).some((id) => id === phoneScope || id === emailScope);
+
+const signIn = async (getConfig: GetConnectorConfig, data: unknown) => {
+  const { code, redirectUri } = readCallback(data);
+  const config = await loadConfig(getConfig);
+  const token = await requestToken(
+    config,
+    { grantType: 'authorization_code', code, redirectUri },
+    ConnectorErrorCodes.SocialAuthCodeInvalid,
+  );
+  const grantedScope = token.scope ?? firstNonBlank(config.scope) ?? defaultScope;
+  const [{ profile, rawData }, contact] = await Promise.all([
+    fetchProfile(config, token.access_token),
+    grantsContact(grantedScope) ? fetchContact(config, token.access_token) : {},
+  ]);
+  const userInfo: SocialUserInfo = {
+    id: profile.data.unionId,
+    name: profile.data.miliaoNick,
+    avatar: profile.data.miliaoIcon,
+    ...contact,
+    rawData,
+  };
+
+  return { tokenResponse: token satisfies TokenResponse, userInfo };
+};
+
+const getAccessTokenByRefreshToken =
+  (getConfig: GetConnectorConfig) =>
+  async (refreshToken: string): Promise<TokenResponse> => {
+    const config = await loadConfig(getConfig);
+    return requestToken(
+      config,
+      {
+        grantType: 'refresh_token',
+        refreshToken,
+        ...(config.redirectUri ? { redirectUri: config.redirectUri } : {}),
+      },
+      ConnectorErrorCodes.SocialAccessTokenInvalid,
+    );
+  };
+
+const createXiaomiConnector: CreateConnector<SocialConnector> = async ({ getConfig }) => ({
+  metadata: defaultMetadata,
+  type: ConnectorType.Social,
+  configGuard: xiaomiConfigGuard,
+  getAuthorizationUri: getAuthorizationUri(getConfig),
+  getUserInfo: async (data) => (await signIn(getConfig, data)).userInfo,
+  getTokenResponseAndUserInfo: async (data) => signIn(getConfig, data),
+  getAccessTokenByRefreshToken: getAccessTokenByRefreshToken(getConfig),
+});
+
+export default createXiaomiConnector;

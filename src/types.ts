@@ -1,0 +1,72 @@
+import { jsonGuard } from '@logto/connector-kit';
+import { z } from 'zod';
+
+export const xiaomiConfigGuard = z.object({
+  clientId: z.string().min(1),
+  clientSecret: z.string().min(1),
+  scope: z.string().optional(),
+  skipConfirm: z.boolean().optional(),
+  /** The app's registered callback URL; Xiaomi requires it when a refresh token is used. */
+  redirectUri: z.string().optional(),
+});
+
+export type XiaomiConfig = z.infer<typeof xiaomiConfigGuard>;
+
+/** Optional fields Xiaomi may omit or fill oddly: anything but a non-empty string counts as absent. */
+const optionalText = z.string().min(1).optional().catch(undefined);
+
+export const callbackGuard = z.object({
+  code: z.string().min(1),
+  redirectUri: z.string().min(1),
+});
+
+/** Xiaomi's own error codes arrive as numbers in JSON and as numeric strings in a callback. */
+const xiaomiErrorCode = z.union([z.number(), z.string().min(1)]);
+
+/** An OAuth error, as sent to the callback and by the token endpoint. */
+export const oauthErrorGuard = z.object({
+  error: xiaomiErrorCode,
+  error_description: optionalText,
+});
+
+export const tokenAnswerGuard = z.object({
+  access_token: z.string().min(1),
+  refresh_token: optionalText,
+  expires_in: z.union([z.number(), z.string()]).optional().catch(undefined),
+  scope: optionalText,
+  token_type: optionalText,
+});
+
+export type TokenAnswer = z.infer<typeof tokenAnswerGuard>;
+
+export const openApiErrorGuard = z.object({
+  result: z.literal('error'),
+  code: xiaomiErrorCode.optional().catch(undefined),
+  description: optionalText,
+});
+
+const profileGuard = z.object({
+  result: z.literal('ok'),
+  data: z.object({
+    unionId: z.string().regex(/\S/),
+    miliaoNick: optionalText,
+    miliaoIcon: optionalText,
+  }),
+});
+
+/** Reads the profile and keeps Xiaomi's answer exactly as received, for `rawData`. */
+export const profileAnswerGuard = jsonGuard.transform((rawData, context) => {
+  const profile = profileGuard.safeParse(rawData);
+  if (!profile.success) {
+    for (const issue of profile.error.issues) {
+      context.addIssue(issue);
+    }
+    return z.NEVER;
+  }
+  return { profile: profile.data, rawData };
+});
+
+export const phoneAndEmailAnswerGuard = z.object({
+  result: z.literal('ok'),
+  data: z.object({ phone: optionalText, email: optionalText }),
+});
