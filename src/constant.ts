@@ -1,6 +1,6 @@
 import {
-  type ConnectorMetadata,
   ConnectorConfigFormItemType,
+  type ConnectorMetadata,
   ConnectorPlatform,
 } from '@logto/connector-kit';
 

@@ -3,8 +3,7 @@ import { z } from 'zod';
 const emailGuard = z.string().email();
 
 /** Keeps an email only when it is a whole, valid address; Logto may link accounts by it. */
-export const normalizeEmail = (email: string | undefined) =>
-  emailGuard.safeParse(email).data;
+export const normalizeEmail = (email: string | undefined) => emailGuard.safeParse(email).data;
 
 /**
  * Keeps a phone only when it is a complete international number, in Logto's form (country code

@@ -6,7 +6,11 @@ type XiaomiErrorEntry = {
   hint: string;
 };
 
-const entry = (connectorCode: ConnectorErrorCodes, name: string, hint: string): XiaomiErrorEntry => ({
+const entry = (
+  connectorCode: ConnectorErrorCodes,
+  name: string,
+  hint: string,
+): XiaomiErrorEntry => ({
   connectorCode,
   name,
   hint,
@@ -74,7 +78,7 @@ const xiaomiErrors: Readonly<Record<string, XiaomiErrorEntry>> = {
   '96010': entry(
     InvalidConfig,
     'OA_INVALID_REDIRECT_URI',
-    'Register ${your_logto_origin}/callback/${connector_id} as a callback URL of the Xiaomi app.',
+    'Register <your Logto origin>/callback/<connector id> as a callback URL of the Xiaomi app.',
   ),
   '96011': entry(
     General,
@@ -123,7 +127,11 @@ export const requestFailed = (endpoint: string, reason: 'timeout' | 'network', c
         : 'Xiaomi could not be reached; check the Logto server can connect to Xiaomi.',
   });
 
-export const httpStatusError = (endpoint: string, status: number, connectorCode: ConnectorErrorCodes) =>
+export const httpStatusError = (
+  endpoint: string,
+  status: number,
+  connectorCode: ConnectorErrorCodes,
+) =>
   new ConnectorError(connectorCode, {
     endpoint,
     status,

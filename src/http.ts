@@ -37,7 +37,9 @@ const redactSecrets = (text: string, params: Record<string, string>) =>
 
 const parseXiaomiJson = (text: string): unknown => {
   const trimmed = text.trimStart();
-  const json = trimmed.startsWith(xiaomiJsonPrefix) ? trimmed.slice(xiaomiJsonPrefix.length) : trimmed;
+  const json = trimmed.startsWith(xiaomiJsonPrefix)
+    ? trimmed.slice(xiaomiJsonPrefix.length)
+    : trimmed;
   try {
     return JSON.parse(json);
   } catch {
@@ -47,11 +49,14 @@ const parseXiaomiJson = (text: string): unknown => {
 
 const isTimeout = (error: unknown) => error instanceof Error && error.name === 'TimeoutError';
 
-const networkCause = (error: unknown) => {
-  const cause = error instanceof Error ? error.cause : undefined;
-  return cause instanceof Error && 'code' in cause && typeof cause.code === 'string'
-    ? cause.code
-    : undefined;
+/** The socket error code (`ECONNREFUSED`, …) of a failed fetch, found on the error or its causes. */
+const networkCause = (error: unknown): string | undefined => {
+  for (let current = error; current instanceof Error; current = current.cause) {
+    if ('code' in current && typeof current.code === 'string') {
+      return current.code;
+    }
+  }
+  return undefined;
 };
 
 /**

@@ -115,7 +115,7 @@ describe('config guard', () => {
   it.each([
     ['no clientSecret', { clientId: mockClientId }],
     ['an empty clientId', { clientId: '', clientSecret: mockClientSecret }],
-    ['a numeric clientId', { clientId: 2882303761520251711, clientSecret: mockClientSecret }],
+    ['a numeric clientId', { clientId: Number(mockClientId), clientSecret: mockClientSecret }],
     ['skipConfirm as text', { ...mockConfig, skipConfirm: 'yes' }],
     ['no config at all', null],
   ])('refuses %s with InvalidConfig', async (_, config) => {
@@ -261,7 +261,10 @@ describe('getUserInfo', () => {
     const connector = await connectorWith();
     const results = await Promise.all(
       users.map((user) =>
-        connector.getUserInfo({ code: `code-${user}`, redirectUri: mockRedirectUri }, async () => ({})),
+        connector.getUserInfo(
+          { code: `code-${user}`, redirectUri: mockRedirectUri },
+          async () => ({}),
+        ),
       ),
     );
     expect(results.map(({ id }) => id)).toEqual(users);
@@ -299,7 +302,12 @@ describe('getUserInfo', () => {
   describe('token exchange failures', () => {
     it.each([
       ['HTTP 400 without a body', 400, '', ConnectorErrorCodes.SocialAuthCodeInvalid],
-      ['HTTP 401 with an HTML page', 401, '<html>no</html>', ConnectorErrorCodes.SocialAuthCodeInvalid],
+      [
+        'HTTP 401 with an HTML page',
+        401,
+        '<html>no</html>',
+        ConnectorErrorCodes.SocialAuthCodeInvalid,
+      ],
       ['HTTP 500', 500, '<html>oops</html>', ConnectorErrorCodes.General],
       ['HTTP 503 with JSON', 503, prefixed({ message: 'busy' }), ConnectorErrorCodes.General],
     ])('maps %s', async (_, status, body, code) => {
@@ -334,7 +342,9 @@ describe('getUserInfo', () => {
     });
 
     it('reports a socket error as General, never a raw fetch TypeError', async () => {
-      account().post('/oauth2/token').replyWithError({ code: 'ECONNRESET', message: 'socket hang up' });
+      account()
+        .post('/oauth2/token')
+        .replyWithError({ code: 'ECONNRESET', message: 'socket hang up' });
       const error = await rejectionOf(signIn());
       expect(error).toMatchObject({
         code: ConnectorErrorCodes.General,
@@ -357,14 +367,17 @@ describe('getUserInfo', () => {
       });
     });
 
-    it.each([401, 403])('reports HTTP %i without a body as SocialAccessTokenInvalid', async (status) => {
-      replyProfile(status, '');
-      const error = await rejectionOf(signIn());
-      expect(error).toMatchObject({
-        code: ConnectorErrorCodes.SocialAccessTokenInvalid,
-        data: { endpoint: '/user/profile', status },
-      });
-    });
+    it.each([401, 403])(
+      'reports HTTP %i without a body as SocialAccessTokenInvalid',
+      async (status) => {
+        replyProfile(status, '');
+        const error = await rejectionOf(signIn());
+        expect(error).toMatchObject({
+          code: ConnectorErrorCodes.SocialAccessTokenInvalid,
+          data: { endpoint: '/user/profile', status },
+        });
+      },
+    );
 
     it('reports another result "error" as General with Xiaomi’s code and words', async () => {
       replyProfile(200, { result: 'error', code: 96002, description: 'bad request' });

@@ -1,13 +1,13 @@
 import {
+  ConnectorError,
+  ConnectorErrorCodes,
+  ConnectorType,
   type CreateConnector,
   type GetAuthorizationUri,
   type GetConnectorConfig,
   type SocialConnector,
   type SocialUserInfo,
   type TokenResponse,
-  ConnectorError,
-  ConnectorErrorCodes,
-  ConnectorType,
   validateConfig,
 } from '@logto/connector-kit';
 import snakecaseKeys from 'snakecase-keys';
@@ -21,18 +21,18 @@ import {
   profileEndpoint,
   tokenEndpoint,
 } from './constant.js';
+import { normalizeEmail, normalizePhone } from './contact.js';
 import { xiaomiError } from './errors.js';
 import { type AnswerRules, callXiaomi } from './http.js';
-import { normalizeEmail, normalizePhone } from './contact.js';
 import {
-  type TokenAnswer,
-  type XiaomiConfig,
   callbackGuard,
   oauthErrorGuard,
   openApiErrorGuard,
   phoneAndEmailAnswerGuard,
   profileAnswerGuard,
+  type TokenAnswer,
   tokenAnswerGuard,
+  type XiaomiConfig,
   xiaomiConfigGuard,
 } from './types.js';
 
