@@ -4,6 +4,7 @@ import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 import createConnector from './index.js';
 import {
   mockAccessToken,
+  mockAuthorizationRequest,
   mockClientId,
   mockConfig,
   mockProfileAnswer,
@@ -141,7 +142,7 @@ describe('a 19-digit App ID', () => {
     expect(Number.isSafeInteger(Number(mockClientId))).toBe(false);
     const connector = await connectorWith();
     const uri = await connector.getAuthorizationUri(
-      { state: 's', redirectUri: mockRedirectUri, connectorId: 'c', connectorFactoryId: 'f' },
+      mockAuthorizationRequest,
       async () => undefined,
     );
     expect(new URL(uri).searchParams.get('client_id')).toBe(mockClientId);

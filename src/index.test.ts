@@ -11,6 +11,7 @@ import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 import createConnector from './index.js';
 import {
   mockAccessToken,
+  mockAuthorizationRequest,
   mockClientId,
   mockClientSecret,
   mockCode,
@@ -121,10 +122,7 @@ describe('config guard', () => {
   ])('refuses %s with InvalidConfig', async (_, config) => {
     const connector = await connectorWith(config);
     const error = await rejectionOf(
-      connector.getAuthorizationUri(
-        { state: 's', redirectUri: mockRedirectUri, connectorId: 'c', connectorFactoryId: 'f' },
-        async () => undefined,
-      ),
+      connector.getAuthorizationUri(mockAuthorizationRequest, async () => undefined),
     );
     expect(error).toMatchObject({ code: ConnectorErrorCodes.InvalidConfig });
   });
@@ -134,13 +132,7 @@ describe('getAuthorizationUri', () => {
   const authorize = async (config: object, request: { state?: string; scope?: string } = {}) => {
     const connector = await connectorWith(config);
     const uri = await connector.getAuthorizationUri(
-      {
-        state: 'state-1',
-        redirectUri: mockRedirectUri,
-        connectorId: 'connector-id',
-        connectorFactoryId: 'xiaomi-universal',
-        ...request,
-      },
+      { ...mockAuthorizationRequest, ...request },
       async () => undefined,
     );
     return new URL(uri);
@@ -184,7 +176,7 @@ describe('getAuthorizationUri', () => {
     const redirectUri = 'https://logto.example.com/callback/x?tenant=a&b=é #';
     const connector = await connectorWith();
     const uri = await connector.getAuthorizationUri(
-      { state, redirectUri, connectorId: 'c', connectorFactoryId: 'f' },
+      { ...mockAuthorizationRequest, state, redirectUri },
       async () => undefined,
     );
     const url = new URL(uri);

@@ -61,3 +61,13 @@ export const rejectionOf = async (promise: Promise<unknown>): Promise<ConnectorE
   }
   return error;
 };
+
+/** What Logto passes to getAuthorizationUri. */
+export const mockAuthorizationRequest = {
+  state: 'state-1',
+  redirectUri: mockRedirectUri,
+  connectorId: 'connector-id',
+  connectorFactoryId: 'xiaomi-universal',
+  jti: 'jti-1',
+  headers: {},
+};
