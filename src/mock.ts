@@ -1,4 +1,4 @@
-import { ConnectorError } from '@logto/connector-kit';
+import { ConnectorError, type SocialConnector } from '@logto/connector-kit';
 
 /** A realistic AppID: longer than JavaScript's safe integers, so it must stay a string. */
 export const mockClientId = '2882303761520251711';
@@ -70,4 +70,13 @@ export const mockAuthorizationRequest = {
   connectorFactoryId: 'xiaomi-universal',
   jti: 'jti-1',
   headers: {},
+};
+
+/** Narrows a connector to one whose token storage methods are present, failing the test if not. */
+export const withTokenStorage = (connector: SocialConnector) => {
+  const { getTokenResponseAndUserInfo, getAccessTokenByRefreshToken } = connector;
+  if (!getTokenResponseAndUserInfo || !getAccessTokenByRefreshToken) {
+    throw new Error('The connector does not support token storage.');
+  }
+  return { ...connector, getTokenResponseAndUserInfo, getAccessTokenByRefreshToken };
 };

@@ -12,18 +12,13 @@ import {
   mockTokenAnswer,
   prefixed,
   rejectionOf,
+  withTokenStorage,
 } from './mock.js';
 
 const account = () => nock('https://account.xiaomi.com');
 
-const connectorWith = async (config: object = mockConfig) => {
-  const connector = await createConnector({ getConfig: async () => config });
-  const { getTokenResponseAndUserInfo, getAccessTokenByRefreshToken } = connector;
-  if (!getTokenResponseAndUserInfo || !getAccessTokenByRefreshToken) {
-    throw new Error('The connector does not support token storage.');
-  }
-  return { ...connector, getTokenResponseAndUserInfo, getAccessTokenByRefreshToken };
-};
+const connectorWith = async (config: object = mockConfig) =>
+  withTokenStorage(await createConnector({ getConfig: async () => config }));
 
 beforeEach(() => {
   nock.disableNetConnect();

@@ -1,0 +1,425 @@
+/**
+ * A stand-in for Xiaomi's account service (account.xiaomi.com and open.account.xiaomi.com) on
+ * 127.0.0.1, following Xiaomi's documented behaviour, for tests, the demo and `npm run try`.
+ */
+import { randomBytes } from 'node:crypto';
+import { once } from 'node:events';
+import { createServer, type IncomingMessage, type ServerResponse } from 'node:http';
+import type { AddressInfo } from 'node:net';
+
+export type StandInUser = {
+  unionId: string;
+  nickname: string;
+  icon: string;
+  email?: string;
+  /** International form, as Xiaomi's phone API is assumed to give it (`+86…`). */
+  phone?: string;
+};
+
+export type StandInApp = {
+  clientId: string;
+  clientSecret: string;
+  /** Callback URLs registered in the Xiaomi console. */
+  redirectUris: string[];
+};
+
+/** Misbehaviour on demand; each applies to every answer until changed. */
+export type StandInKnobs = {
+  latencyMs: number;
+  hang: boolean;
+  serverError: boolean;
+  htmlError: boolean;
+  accessTokenTtlSeconds: number;
+};
+
+export type StandInOptions = {
+  apps?: StandInApp[];
+  users?: StandInUser[];
+  /** Approve at once instead of showing the consent page. */
+  autoApprove?: boolean;
+};
+
+export const demoApp: StandInApp = {
+  clientId: '2882303761520251711',
+  clientSecret: 'demo-app-secret',
+  redirectUris: ['http://localhost:3001/callback/xiaomi-universal'],
+};
+
+export const seededUsers: StandInUser[] = [
+  {
+    unionId: 'u-mi-10001',
+    nickname: '雷小米',
+    icon: 'https://cdn.example.com/avatars/10001.png',
+    email: 'xiaomi.user@example.com',
+    phone: '+8613800138000',
+  },
+  { unionId: 'u-mi-10002', nickname: 'Ana', icon: 'https://cdn.example.com/avatars/10002.png' },
+  {
+    unionId: 'u-mi-10003',
+    nickname: 'Kenji',
+    icon: 'https://cdn.example.com/avatars/10003.png',
+    email: 'kenji@example.com',
+  },
+];
+
+/** The browser cookie naming the signed-in Xiaomi user; the first seeded user without one. */
+export const userCookie = 'standin_user';
+
+const codeLifetimeMs = 10 * 60 * 1000;
+const prefix = '&&&START&&&';
+
+type Grant = { clientId: string; user: StandInUser; scope: string[]; redirectUri: string };
+type IssuedCode = Grant & { expiresAt: number; used: boolean };
+type IssuedToken = Grant & { expiresAt: number };
+type Consent = Grant & { state: string | null };
+
+const token = () => randomBytes(18).toString('base64url');
+
+const errorDescriptions: Record<number, string> = {
+  96001: 'client not exists',
+  96002: 'invalid request',
+  96003: 'invalid client',
+  96004: 'invalid grant',
+  96005: 'unauthorized client',
+  96006: 'unsupported grant type',
+  96007: 'invalid scope',
+  96008: 'invalid token',
+  96009: 'invalid refresh token',
+  96010: 'invalid redirect uri',
+  96011: 'unsupported response type',
+  96012: 'access denied',
+  96013: 'invalid code',
+};
+
+const escapeHtml = (text: string) => text.replace(/[&<>"']/g, (char) => `&#${char.charCodeAt(0)};`);
+
+const readBody = async (request: IncomingMessage) => {
+  const chunks: Buffer[] = [];
+  for await (const chunk of request) {
+    chunks.push(chunk as Buffer);
+  }
+  return Buffer.concat(chunks).toString('utf8');
+};
+
+const matchesRegistered = (redirectUri: string, registered: string) => {
+  try {
+    const wanted = new URL(redirectUri);
+    const known = new URL(registered);
+    return (
+      wanted.protocol === known.protocol &&
+      wanted.port === known.port &&
+      (wanted.hostname === known.hostname || wanted.hostname.endsWith(`.${known.hostname}`)) &&
+      wanted.pathname.startsWith(known.pathname)
+    );
+  } catch {
+    return false;
+  }
+};
+
+export const startXiaomiStandIn = async ({
+  apps = [demoApp],
+  users = seededUsers,
+  autoApprove = false,
+}: StandInOptions = {}) => {
+  const knobs: StandInKnobs = {
+    latencyMs: 0,
+    hang: false,
+    serverError: false,
+    htmlError: false,
+    accessTokenTtlSeconds: 3 * 24 * 3600,
+  };
+  const codes = new Map<string, IssuedCode>();
+  const accessTokens = new Map<string, IssuedToken>();
+  const refreshTokens = new Map<string, Grant>();
+  const consents = new Map<string, Consent>();
+  const counts = { authorize: 0, token: 0, profile: 0, phoneAndEmail: 0 };
+
+  const findApp = (clientId: string | null) => apps.find((app) => app.clientId === clientId);
+  const findUser = (request: IncomingMessage) => {
+    const cookie = request.headers.cookie ?? '';
+    const id = new RegExp(`${userCookie}=([^;]+)`).exec(cookie)?.[1];
+    return users.find((user) => user.unionId === id) ?? users[0];
+  };
+
+  const send = (response: ServerResponse, status: number, type: string, body: string) => {
+    response.writeHead(status, { 'content-type': type }).end(body);
+  };
+  const sendOauth = (response: ServerResponse, body: object) =>
+    send(response, 200, 'text/plain; charset=utf-8', `${prefix}${JSON.stringify(body)}`);
+  const sendOauthError = (response: ServerResponse, code: number) =>
+    sendOauth(response, { error: code, error_description: errorDescriptions[code] });
+  const sendOpenApi = (response: ServerResponse, body: object) =>
+    send(response, 200, 'application/json; charset=utf-8', JSON.stringify(body));
+  const sendOpenApiError = (response: ServerResponse, code: number) =>
+    sendOpenApi(response, { result: 'error', code, description: errorDescriptions[code] });
+  const redirect = (response: ServerResponse, target: URL) => {
+    response.writeHead(302, { location: target.href }).end();
+  };
+
+  const finishAuthorization = (response: ServerResponse, consent: Consent, approved: boolean) => {
+    const target = new URL(consent.redirectUri);
+    if (approved) {
+      const code = token();
+      codes.set(code, { ...consent, expiresAt: Date.now() + codeLifetimeMs, used: false });
+      target.searchParams.set('code', code);
+    } else {
+      target.searchParams.set('error', 'access_denied');
+      target.searchParams.set('error_description', 'The user refused the authorization.');
+    }
+    if (consent.state !== null) {
+      target.searchParams.set('state', consent.state);
+    }
+    redirect(response, target);
+  };
+
+  const authorize = (request: IncomingMessage, url: URL, response: ServerResponse) => {
+    counts.authorize += 1;
+    const query = url.searchParams;
+    const app = findApp(query.get('client_id'));
+    const redirectUri = query.get('redirect_uri') ?? '';
+    if (!app) {
+      send(response, 400, 'text/html', '<h1>96001 client not exists</h1>');
+      return;
+    }
+    if (!app.redirectUris.some((registered) => matchesRegistered(redirectUri, registered))) {
+      send(response, 400, 'text/html', '<h1>96010 invalid redirect uri</h1>');
+      return;
+    }
+    const refuse = (code: number) => {
+      const target = new URL(redirectUri);
+      target.searchParams.set('error', String(code));
+      target.searchParams.set('error_description', errorDescriptions[code] ?? '');
+      redirect(response, target);
+    };
+    if (query.get('response_type') !== 'code') {
+      refuse(96011);
+      return;
+    }
+    const scope = (query.get('scope') ?? '1').split(' ').filter(Boolean);
+    if (scope.length === 0 || !scope.every((id) => /^\d+$/.test(id))) {
+      refuse(96007);
+      return;
+    }
+    const user = findUser(request);
+    if (!user) {
+      refuse(96012);
+      return;
+    }
+    const consent: Consent = {
+      clientId: app.clientId,
+      user,
+      scope,
+      redirectUri,
+      state: query.get('state'),
+    };
+    if (autoApprove || query.get('skip_confirm') === 'true') {
+      finishAuthorization(response, consent, true);
+      return;
+    }
+    const ticket = token();
+    consents.set(ticket, consent);
+    send(
+      response,
+      200,
+      'text/html; charset=utf-8',
+      `<!doctype html><title>Xiaomi account (stand-in)</title>
+<p>${escapeHtml(user.nickname)}, allow app ${escapeHtml(app.clientId)} to use scope ${escapeHtml(scope.join(' '))}?</p>
+<form method="post" action="/oauth2/authorize/consent">
+<input type="hidden" name="ticket" value="${ticket}">
+<button name="decision" value="approve">Approve</button>
+<button name="decision" value="deny">Deny</button>
+</form>`,
+    );
+  };
+
+  const consent = async (request: IncomingMessage, response: ServerResponse) => {
+    const form = new URLSearchParams(await readBody(request));
+    const ticket = form.get('ticket') ?? '';
+    const pending = consents.get(ticket);
+    consents.delete(ticket);
+    if (!pending) {
+      send(response, 400, 'text/html', '<h1>This consent page has expired.</h1>');
+      return;
+    }
+    finishAuthorization(response, pending, form.get('decision') === 'approve');
+  };
+
+  const issueTokens = (response: ServerResponse, grant: Grant) => {
+    const accessToken = token();
+    const refreshToken = token();
+    accessTokens.set(accessToken, {
+      ...grant,
+      expiresAt: Date.now() + knobs.accessTokenTtlSeconds * 1000,
+    });
+    refreshTokens.set(refreshToken, grant);
+    sendOauth(response, {
+      access_token: accessToken,
+      expires_in: knobs.accessTokenTtlSeconds,
+      refresh_token: refreshToken,
+      scope: grant.scope.join(' '),
+      token_type: 'mac',
+      mac_key: token(),
+      mac_algorithm: 'HmacSha1',
+      openId: `open-${grant.clientId.slice(-4)}-${grant.user.unionId}`,
+      union_id: grant.user.unionId,
+    });
+  };
+
+  const exchangeToken = async (request: IncomingMessage, url: URL, response: ServerResponse) => {
+    counts.token += 1;
+    const params =
+      request.method === 'POST' ? new URLSearchParams(await readBody(request)) : url.searchParams;
+    const app = findApp(params.get('client_id'));
+    if (!app) {
+      sendOauthError(response, 96001);
+      return;
+    }
+    if (params.get('client_secret') !== app.clientSecret) {
+      sendOauthError(response, 96003);
+      return;
+    }
+    const redirectUri = params.get('redirect_uri') ?? '';
+
+    if (params.get('grant_type') === 'authorization_code') {
+      const code = codes.get(params.get('code') ?? '');
+      if (!code || code.used || code.expiresAt < Date.now() || code.clientId !== app.clientId) {
+        sendOauthError(response, 96013);
+        return;
+      }
+      code.used = true;
+      if (redirectUri !== code.redirectUri) {
+        sendOauthError(response, 96004);
+        return;
+      }
+      issueTokens(response, code);
+      return;
+    }
+
+    if (params.get('grant_type') === 'refresh_token') {
+      if (!app.redirectUris.some((registered) => matchesRegistered(redirectUri, registered))) {
+        sendOauthError(response, redirectUri ? 96010 : 96002);
+        return;
+      }
+      const refreshToken = params.get('refresh_token') ?? '';
+      const grant = refreshTokens.get(refreshToken);
+      if (!grant || grant.clientId !== app.clientId) {
+        sendOauthError(response, 96009);
+        return;
+      }
+      refreshTokens.delete(refreshToken);
+      issueTokens(response, grant);
+      return;
+    }
+
+    sendOauthError(response, 96006);
+  };
+
+  const findGrant = (url: URL, scopes: string[]) => {
+    const issued = accessTokens.get(url.searchParams.get('token') ?? '');
+    if (
+      !issued ||
+      issued.expiresAt <= Date.now() ||
+      issued.clientId !== url.searchParams.get('clientId')
+    ) {
+      return 96008;
+    }
+    return issued.scope.some((id) => scopes.includes(id)) ? issued : 96005;
+  };
+
+  const profile = (url: URL, response: ServerResponse) => {
+    counts.profile += 1;
+    const grant = findGrant(url, ['1']);
+    if (typeof grant === 'number') {
+      sendOpenApiError(response, grant);
+      return;
+    }
+    const { user } = grant;
+    sendOpenApi(response, {
+      result: 'ok',
+      code: 0,
+      description: 'success',
+      data: {
+        unionId: user.unionId,
+        miliaoNick: user.nickname,
+        miliaoIcon: user.icon,
+        miliaoIcon_orig: user.icon.replace('.png', '_orig.png'),
+        miliaoIcon_75: user.icon.replace('.png', '_75.png'),
+      },
+    });
+  };
+
+  const phoneAndEmail = (url: URL, response: ServerResponse) => {
+    counts.phoneAndEmail += 1;
+    const grant = findGrant(url, ['4', '6']);
+    if (typeof grant === 'number') {
+      sendOpenApiError(response, grant);
+      return;
+    }
+    const { user, scope } = grant;
+    sendOpenApi(response, {
+      result: 'ok',
+      code: 0,
+      description: 'success',
+      data: {
+        phone: scope.includes('4') ? (user.phone ?? '') : '',
+        email: scope.includes('6') ? (user.email ?? '') : '',
+      },
+    });
+  };
+
+  const route = async (request: IncomingMessage, response: ServerResponse) => {
+    const url = new URL(request.url ?? '/', 'http://stand-in');
+    const where = `${request.method} ${url.pathname}`;
+    switch (where) {
+      case 'GET /oauth2/authorize':
+        authorize(request, url, response);
+        return;
+      case 'POST /oauth2/authorize/consent':
+        await consent(request, response);
+        return;
+      case 'GET /oauth2/token':
+      case 'POST /oauth2/token':
+        await exchangeToken(request, url, response);
+        return;
+      case 'GET /user/profile':
+        profile(url, response);
+        return;
+      case 'GET /user/phoneAndEmail':
+        phoneAndEmail(url, response);
+        return;
+      default:
+        send(response, 404, 'text/plain', 'not found');
+    }
+  };
+
+  const server = createServer((request, response) => {
+    if (knobs.hang) {
+      return;
+    }
+    setTimeout(() => {
+      if (knobs.serverError) {
+        send(response, 503, 'text/plain', 'service unavailable');
+      } else if (knobs.htmlError) {
+        send(response, 200, 'text/html', '<!doctype html><h1>502 Bad Gateway</h1>');
+      } else {
+        route(request, response).catch(() => send(response, 500, 'text/plain', 'stand-in error'));
+      }
+    }, knobs.latencyMs);
+  });
+  server.listen(0, '127.0.0.1');
+  await once(server, 'listening');
+  const { port } = server.address() as AddressInfo;
+
+  return {
+    origin: `http://127.0.0.1:${port}`,
+    knobs,
+    counts,
+    close: async () => {
+      server.closeAllConnections();
+      server.close();
+      await once(server, 'close');
+    },
+  };
+};
+
+export type XiaomiStandIn = Awaited<ReturnType<typeof startXiaomiStandIn>>;

@@ -1,0 +1,215 @@
+/** Whole sign-ins over real sockets: Logto's loader, the built package and the Xiaomi stand-in. */
+import { ConnectorErrorCodes, type SocialConnector } from '@logto/connector-kit';
+import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
+import { authorizeAs } from '../harness/browser.js';
+import { createThroughLogto } from '../harness/logto.js';
+import { routeXiaomiTo } from '../harness/route.js';
+import {
+  demoApp,
+  type StandInUser,
+  seededUsers,
+  startXiaomiStandIn,
+  type XiaomiStandIn,
+} from '../harness/stand-in.js';
+import { rejectionOf, withTokenStorage } from '../src/mock.js';
+
+const redirectUri = demoApp.redirectUris[0] ?? '';
+const manyUsers: StandInUser[] = Array.from({ length: 200 }, (_, index) => ({
+  unionId: `u-load-${index}`,
+  nickname: `User ${index}`,
+  icon: `https://cdn.example.com/avatars/load-${index}.png`,
+}));
+
+let standIn: XiaomiStandIn;
+let unroute: () => Promise<void>;
+
+const connectorWith = async (config: object = {}) =>
+  withTokenStorage(
+    await createThroughLogto({
+      clientId: demoApp.clientId,
+      clientSecret: demoApp.clientSecret,
+      ...config,
+    }),
+  );
+
+const authorizationUri = (connector: SocialConnector, state = 'state-1', uri = redirectUri) =>
+  connector.getAuthorizationUri(
+    {
+      state,
+      redirectUri: uri,
+      connectorId: 'xiaomi-universal',
+      connectorFactoryId: 'xiaomi-universal',
+      jti: 'jti-1',
+      headers: {},
+    },
+    async () => undefined,
+  );
+
+/** Authorizes as `user` and returns what Logto's callback route would hand the connector. */
+const callbackFor = async (connector: SocialConnector, user?: string, state = 'state-1') => {
+  const { callback } = await authorizeAs(await authorizationUri(connector, state), { user });
+  return { ...callback, redirectUri };
+};
+
+const noSession = async () => ({});
+
+beforeAll(async () => {
+  standIn = await startXiaomiStandIn({ users: [...seededUsers, ...manyUsers] });
+  unroute = routeXiaomiTo(standIn.origin);
+});
+
+afterAll(async () => {
+  await unroute();
+  await standIn.close();
+});
+
+afterEach(() => {
+  Object.assign(standIn.knobs, {
+    latencyMs: 0,
+    hang: false,
+    serverError: false,
+    htmlError: false,
+    accessTokenTtlSeconds: 3600,
+  });
+});
+
+describe('a whole sign-in', () => {
+  it('returns the seeded user after the consent page, with email and phone when granted', async () => {
+    const connector = await connectorWith({ scope: '1 4 6' });
+    const uri = await authorizationUri(connector, 'state ü&1');
+    const { callback, steps } = await authorizeAs(uri, { user: 'u-mi-10001' });
+
+    expect(steps.map(({ status }) => status)).toEqual([200, 302]);
+    expect(steps[0]?.page).toContain('Approve');
+    expect(callback.state).toBe('state ü&1');
+
+    const user = await connector.getUserInfo({ ...callback, redirectUri }, noSession);
+    expect(user).toMatchObject({
+      id: 'u-mi-10001',
+      name: '雷小米',
+      avatar: 'https://cdn.example.com/avatars/10001.png',
+      email: 'xiaomi.user@example.com',
+      phone: '8613800138000',
+      rawData: { result: 'ok', data: { unionId: 'u-mi-10001' } },
+    });
+  });
+
+  it('skips the consent page when skipConfirm is on', async () => {
+    const connector = await connectorWith({ skipConfirm: true });
+    const { steps, callback } = await authorizeAs(await authorizationUri(connector));
+    expect(steps.map(({ status }) => status)).toEqual([302]);
+    await expect(
+      connector.getUserInfo({ ...callback, redirectUri }, noSession),
+    ).resolves.toMatchObject({ id: seededUsers[0]?.unionId });
+  });
+
+  it('keeps 200 concurrent sign-ins of different users apart', async () => {
+    const connector = await connectorWith({ skipConfirm: true });
+    const users = await Promise.all(
+      manyUsers.map(async ({ unionId }) =>
+        connector.getUserInfo(await callbackFor(connector, unionId), noSession),
+      ),
+    );
+    expect(users.map(({ id }) => id)).toEqual(manyUsers.map(({ unionId }) => unionId));
+  });
+
+  it('stores tokens and refreshes them once each', async () => {
+    const connector = await connectorWith({ skipConfirm: true, redirectUri });
+    const { tokenResponse } = await connector.getTokenResponseAndUserInfo(
+      await callbackFor(connector),
+      noSession,
+    );
+    expect(tokenResponse).toMatchObject({ token_type: 'mac', scope: '1' });
+    const refreshToken = tokenResponse?.refresh_token ?? '';
+    const refreshed = await connector.getAccessTokenByRefreshToken(refreshToken);
+    expect(refreshed.access_token).not.toBe(tokenResponse?.access_token);
+
+    const reused = await rejectionOf(connector.getAccessTokenByRefreshToken(refreshToken));
+    expect(reused).toMatchObject({
+      code: ConnectorErrorCodes.SocialAccessTokenInvalid,
+      data: { code: 96009 },
+    });
+  });
+
+  it('needs the redirectUri setting to refresh, as Xiaomi does', async () => {
+    const connector = await connectorWith({ skipConfirm: true });
+    const { tokenResponse } = await connector.getTokenResponseAndUserInfo(
+      await callbackFor(connector),
+      noSession,
+    );
+    const error = await rejectionOf(
+      connector.getAccessTokenByRefreshToken(tokenResponse?.refresh_token ?? ''),
+    );
+    expect(error).toMatchObject({ code: ConnectorErrorCodes.General, data: { code: 96002 } });
+  });
+});
+
+describe('failures over real sockets', () => {
+  it('refuses a reused code', async () => {
+    const connector = await connectorWith({ skipConfirm: true });
+    const callback = await callbackFor(connector);
+    await connector.getUserInfo(callback, noSession);
+    const error = await rejectionOf(connector.getUserInfo(callback, noSession));
+    expect(error).toMatchObject({
+      code: ConnectorErrorCodes.SocialAuthCodeInvalid,
+      data: { code: 96013 },
+    });
+  });
+
+  it('refuses a redirect URI other than the authorized one', async () => {
+    const connector = await connectorWith({ skipConfirm: true });
+    const callback = await callbackFor(connector);
+    const error = await rejectionOf(
+      connector.getUserInfo({ ...callback, redirectUri: `${redirectUri}/other` }, noSession),
+    );
+    expect(error).toMatchObject({
+      code: ConnectorErrorCodes.SocialAuthCodeInvalid,
+      data: { code: 96004 },
+    });
+  });
+
+  it('reports a denial as AuthorizationFailed', async () => {
+    const connector = await connectorWith();
+    const { callback } = await authorizeAs(await authorizationUri(connector), {
+      decision: 'deny',
+    });
+    const error = await rejectionOf(connector.getUserInfo({ ...callback, redirectUri }, noSession));
+    expect(error).toMatchObject({
+      code: ConnectorErrorCodes.AuthorizationFailed,
+      data: { code: 'access_denied' },
+    });
+  });
+
+  it('reports an expired access token as SocialAccessTokenInvalid', async () => {
+    standIn.knobs.accessTokenTtlSeconds = 0;
+    const connector = await connectorWith({ skipConfirm: true });
+    const error = await rejectionOf(connector.getUserInfo(await callbackFor(connector), noSession));
+    expect(error).toMatchObject({
+      code: ConnectorErrorCodes.SocialAccessTokenInvalid,
+      data: { code: 96008 },
+    });
+  });
+
+  it.each([
+    ['a 5xx', 'serverError', ConnectorErrorCodes.General],
+    ['an HTML error page', 'htmlError', ConnectorErrorCodes.InvalidResponse],
+  ] as const)('reports %s from Xiaomi', async (_, knob, code) => {
+    const connector = await connectorWith({ skipConfirm: true });
+    const callback = await callbackFor(connector);
+    standIn.knobs[knob] = true;
+    expect(await rejectionOf(connector.getUserInfo(callback, noSession))).toMatchObject({ code });
+  });
+
+  it('gives up on a hanging Xiaomi within the 5 s timeout', async () => {
+    const connector = await connectorWith({ skipConfirm: true });
+    const callback = await callbackFor(connector);
+    standIn.knobs.hang = true;
+    const started = Date.now();
+    const error = await rejectionOf(connector.getUserInfo(callback, noSession));
+    expect(error).toMatchObject({
+      code: ConnectorErrorCodes.General,
+      data: { endpoint: '/oauth2/token', reason: 'timeout' },
+    });
+    expect(Date.now() - started).toBeLessThan(6000);
+  });
+});
