@@ -2,6 +2,7 @@
 import { fileURLToPath } from 'node:url';
 import { loadConnectorFactories } from '@logto/cli/lib/connector/index.js';
 import type { SocialConnector } from '@logto/connector-kit';
+import { withTokenStorage } from '../src/mock.js';
 
 export const packageRoot = fileURLToPath(new URL('..', import.meta.url));
 
@@ -19,5 +20,8 @@ export const loadFactoryThroughLogto = async () => {
 export const createThroughLogto = async (config: unknown) => {
   const factory = await loadFactoryThroughLogto();
   // Logto only loads social factories as social connectors; the cast states what Logto knows.
-  return (await factory.createConnector({ getConfig: async () => config })) as SocialConnector;
+  const connector = (await factory.createConnector({
+    getConfig: async () => config,
+  })) as SocialConnector;
+  return withTokenStorage(connector);
 };

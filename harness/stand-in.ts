@@ -37,6 +37,25 @@ export type StandInOptions = {
   users?: StandInUser[];
   /** Approve at once instead of showing the consent page. */
   autoApprove?: boolean;
+  /** Told of every answer, e.g. for the demo to show the traffic. */
+  onAnswer?: (answer: StandInAnswer) => void;
+};
+
+export type StandInAnswer = {
+  method: string;
+  path: string;
+  params: Record<string, string>;
+  status: number;
+  headers: Record<string, string>;
+  body: string;
+};
+
+/** One request being answered: its parameters (query or form) and the ways to answer it. */
+type Call = {
+  request: IncomingMessage;
+  params: URLSearchParams;
+  send: (status: number, type: string, body: string) => void;
+  redirect: (target: URL) => void;
 };
 
 export const demoApp: StandInApp = {
@@ -120,6 +139,7 @@ export const startXiaomiStandIn = async ({
   apps = [demoApp],
   users = seededUsers,
   autoApprove = false,
+  onAnswer,
 }: StandInOptions = {}) => {
   const knobs: StandInKnobs = {
     latencyMs: 0,
@@ -141,22 +161,16 @@ export const startXiaomiStandIn = async ({
     return users.find((user) => user.unionId === id) ?? users[0];
   };
 
-  const send = (response: ServerResponse, status: number, type: string, body: string) => {
-    response.writeHead(status, { 'content-type': type }).end(body);
-  };
-  const sendOauth = (response: ServerResponse, body: object) =>
-    send(response, 200, 'text/plain; charset=utf-8', `${prefix}${JSON.stringify(body)}`);
-  const sendOauthError = (response: ServerResponse, code: number) =>
-    sendOauth(response, { error: code, error_description: errorDescriptions[code] });
-  const sendOpenApi = (response: ServerResponse, body: object) =>
-    send(response, 200, 'application/json; charset=utf-8', JSON.stringify(body));
-  const sendOpenApiError = (response: ServerResponse, code: number) =>
-    sendOpenApi(response, { result: 'error', code, description: errorDescriptions[code] });
-  const redirect = (response: ServerResponse, target: URL) => {
-    response.writeHead(302, { location: target.href }).end();
-  };
+  const sendOauth = (call: Call, body: object) =>
+    call.send(200, 'text/plain; charset=utf-8', `${prefix}${JSON.stringify(body)}`);
+  const sendOauthError = (call: Call, code: number) =>
+    sendOauth(call, { error: code, error_description: errorDescriptions[code] });
+  const sendOpenApi = (call: Call, body: object) =>
+    call.send(200, 'application/json; charset=utf-8', JSON.stringify(body));
+  const sendOpenApiError = (call: Call, code: number) =>
+    sendOpenApi(call, { result: 'error', code, description: errorDescriptions[code] });
 
-  const finishAuthorization = (response: ServerResponse, consent: Consent, approved: boolean) => {
+  const finishAuthorization = (call: Call, consent: Consent, approved: boolean) => {
     const target = new URL(consent.redirectUri);
     if (approved) {
       const code = token();
@@ -169,27 +183,27 @@ export const startXiaomiStandIn = async ({
     if (consent.state !== null) {
       target.searchParams.set('state', consent.state);
     }
-    redirect(response, target);
+    call.redirect(target);
   };
 
-  const authorize = (request: IncomingMessage, url: URL, response: ServerResponse) => {
+  const authorize = (call: Call) => {
     counts.authorize += 1;
-    const query = url.searchParams;
+    const query = call.params;
     const app = findApp(query.get('client_id'));
     const redirectUri = query.get('redirect_uri') ?? '';
     if (!app) {
-      send(response, 400, 'text/html', '<h1>96001 client not exists</h1>');
+      call.send(400, 'text/html', '<h1>96001 client not exists</h1>');
       return;
     }
     if (!app.redirectUris.some((registered) => matchesRegistered(redirectUri, registered))) {
-      send(response, 400, 'text/html', '<h1>96010 invalid redirect uri</h1>');
+      call.send(400, 'text/html', '<h1>96010 invalid redirect uri</h1>');
       return;
     }
     const refuse = (code: number) => {
       const target = new URL(redirectUri);
       target.searchParams.set('error', String(code));
       target.searchParams.set('error_description', errorDescriptions[code] ?? '');
-      redirect(response, target);
+      call.redirect(target);
     };
     if (query.get('response_type') !== 'code') {
       refuse(96011);
@@ -200,7 +214,7 @@ export const startXiaomiStandIn = async ({
       refuse(96007);
       return;
     }
-    const user = findUser(request);
+    const user = findUser(call.request);
     if (!user) {
       refuse(96012);
       return;
@@ -213,13 +227,12 @@ export const startXiaomiStandIn = async ({
       state: query.get('state'),
     };
     if (autoApprove || query.get('skip_confirm') === 'true') {
-      finishAuthorization(response, consent, true);
+      finishAuthorization(call, consent, true);
       return;
     }
     const ticket = token();
     consents.set(ticket, consent);
-    send(
-      response,
+    call.send(
       200,
       'text/html; charset=utf-8',
       `<!doctype html><title>Xiaomi account (stand-in)</title>
@@ -232,19 +245,18 @@ export const startXiaomiStandIn = async ({
     );
   };
 
-  const consent = async (request: IncomingMessage, response: ServerResponse) => {
-    const form = new URLSearchParams(await readBody(request));
-    const ticket = form.get('ticket') ?? '';
+  const consent = (call: Call) => {
+    const ticket = call.params.get('ticket') ?? '';
     const pending = consents.get(ticket);
     consents.delete(ticket);
     if (!pending) {
-      send(response, 400, 'text/html', '<h1>This consent page has expired.</h1>');
+      call.send(400, 'text/html', '<h1>This consent page has expired.</h1>');
       return;
     }
-    finishAuthorization(response, pending, form.get('decision') === 'approve');
+    finishAuthorization(call, pending, call.params.get('decision') === 'approve');
   };
 
-  const issueTokens = (response: ServerResponse, grant: Grant) => {
+  const issueTokens = (call: Call, grant: Grant) => {
     const accessToken = token();
     const refreshToken = token();
     accessTokens.set(accessToken, {
@@ -252,7 +264,7 @@ export const startXiaomiStandIn = async ({
       expiresAt: Date.now() + knobs.accessTokenTtlSeconds * 1000,
     });
     refreshTokens.set(refreshToken, grant);
-    sendOauth(response, {
+    sendOauth(call, {
       access_token: accessToken,
       expires_in: knobs.accessTokenTtlSeconds,
       refresh_token: refreshToken,
@@ -265,17 +277,16 @@ export const startXiaomiStandIn = async ({
     });
   };
 
-  const exchangeToken = async (request: IncomingMessage, url: URL, response: ServerResponse) => {
+  const exchangeToken = (call: Call) => {
     counts.token += 1;
-    const params =
-      request.method === 'POST' ? new URLSearchParams(await readBody(request)) : url.searchParams;
+    const { params } = call;
     const app = findApp(params.get('client_id'));
     if (!app) {
-      sendOauthError(response, 96001);
+      sendOauthError(call, 96001);
       return;
     }
     if (params.get('client_secret') !== app.clientSecret) {
-      sendOauthError(response, 96003);
+      sendOauthError(call, 96003);
       return;
     }
     const redirectUri = params.get('redirect_uri') ?? '';
@@ -283,58 +294,54 @@ export const startXiaomiStandIn = async ({
     if (params.get('grant_type') === 'authorization_code') {
       const code = codes.get(params.get('code') ?? '');
       if (!code || code.used || code.expiresAt < Date.now() || code.clientId !== app.clientId) {
-        sendOauthError(response, 96013);
+        sendOauthError(call, 96013);
         return;
       }
       code.used = true;
       if (redirectUri !== code.redirectUri) {
-        sendOauthError(response, 96004);
+        sendOauthError(call, 96004);
         return;
       }
-      issueTokens(response, code);
+      issueTokens(call, code);
       return;
     }
 
     if (params.get('grant_type') === 'refresh_token') {
       if (!app.redirectUris.some((registered) => matchesRegistered(redirectUri, registered))) {
-        sendOauthError(response, redirectUri ? 96010 : 96002);
+        sendOauthError(call, redirectUri ? 96010 : 96002);
         return;
       }
       const refreshToken = params.get('refresh_token') ?? '';
       const grant = refreshTokens.get(refreshToken);
       if (!grant || grant.clientId !== app.clientId) {
-        sendOauthError(response, 96009);
+        sendOauthError(call, 96009);
         return;
       }
       refreshTokens.delete(refreshToken);
-      issueTokens(response, grant);
+      issueTokens(call, grant);
       return;
     }
 
-    sendOauthError(response, 96006);
+    sendOauthError(call, 96006);
   };
 
-  const findGrant = (url: URL, scopes: string[]) => {
-    const issued = accessTokens.get(url.searchParams.get('token') ?? '');
-    if (
-      !issued ||
-      issued.expiresAt <= Date.now() ||
-      issued.clientId !== url.searchParams.get('clientId')
-    ) {
+  const findGrant = ({ params }: Call, scopes: string[]) => {
+    const issued = accessTokens.get(params.get('token') ?? '');
+    if (!issued || issued.expiresAt <= Date.now() || issued.clientId !== params.get('clientId')) {
       return 96008;
     }
     return issued.scope.some((id) => scopes.includes(id)) ? issued : 96005;
   };
 
-  const profile = (url: URL, response: ServerResponse) => {
+  const profile = (call: Call) => {
     counts.profile += 1;
-    const grant = findGrant(url, ['1']);
+    const grant = findGrant(call, ['1']);
     if (typeof grant === 'number') {
-      sendOpenApiError(response, grant);
+      sendOpenApiError(call, grant);
       return;
     }
     const { user } = grant;
-    sendOpenApi(response, {
+    sendOpenApi(call, {
       result: 'ok',
       code: 0,
       description: 'success',
@@ -348,15 +355,15 @@ export const startXiaomiStandIn = async ({
     });
   };
 
-  const phoneAndEmail = (url: URL, response: ServerResponse) => {
+  const phoneAndEmail = (call: Call) => {
     counts.phoneAndEmail += 1;
-    const grant = findGrant(url, ['4', '6']);
+    const grant = findGrant(call, ['4', '6']);
     if (typeof grant === 'number') {
-      sendOpenApiError(response, grant);
+      sendOpenApiError(call, grant);
       return;
     }
     const { user, scope } = grant;
-    sendOpenApi(response, {
+    sendOpenApi(call, {
       result: 'ok',
       code: 0,
       description: 'success',
@@ -367,44 +374,56 @@ export const startXiaomiStandIn = async ({
     });
   };
 
-  const route = async (request: IncomingMessage, response: ServerResponse) => {
+  const handlers: Record<string, (call: Call) => void> = {
+    'GET /oauth2/authorize': authorize,
+    'POST /oauth2/authorize/consent': consent,
+    'GET /oauth2/token': exchangeToken,
+    'POST /oauth2/token': exchangeToken,
+    'GET /user/profile': profile,
+    'GET /user/phoneAndEmail': phoneAndEmail,
+  };
+
+  const answer = async (request: IncomingMessage, response: ServerResponse) => {
     const url = new URL(request.url ?? '/', 'http://stand-in');
-    const where = `${request.method} ${url.pathname}`;
-    switch (where) {
-      case 'GET /oauth2/authorize':
-        authorize(request, url, response);
-        return;
-      case 'POST /oauth2/authorize/consent':
-        await consent(request, response);
-        return;
-      case 'GET /oauth2/token':
-      case 'POST /oauth2/token':
-        await exchangeToken(request, url, response);
-        return;
-      case 'GET /user/profile':
-        profile(url, response);
-        return;
-      case 'GET /user/phoneAndEmail':
-        phoneAndEmail(url, response);
-        return;
-      default:
-        send(response, 404, 'text/plain', 'not found');
+    const method = request.method ?? 'GET';
+    const params =
+      method === 'POST' ? new URLSearchParams(await readBody(request)) : url.searchParams;
+    const reply = (status: number, headers: Record<string, string>, body: string) => {
+      onAnswer?.({
+        method,
+        path: url.pathname,
+        params: Object.fromEntries(params),
+        status,
+        headers,
+        body,
+      });
+      response.writeHead(status, headers).end(body);
+    };
+    const call: Call = {
+      request,
+      params,
+      send: (status, type, body) => reply(status, { 'content-type': type }, body),
+      redirect: (target) => reply(302, { location: target.href }, ''),
+    };
+
+    if (knobs.serverError) {
+      call.send(503, 'text/plain', 'service unavailable');
+    } else if (knobs.htmlError) {
+      call.send(200, 'text/html', '<!doctype html><h1>502 Bad Gateway</h1>');
+    } else {
+      (
+        handlers[`${method} ${url.pathname}`] ??
+        ((unknown) => unknown.send(404, 'text/plain', 'not found'))
+      )(call);
     }
   };
 
   const server = createServer((request, response) => {
-    if (knobs.hang) {
-      return;
+    if (!knobs.hang) {
+      setTimeout(() => {
+        answer(request, response).catch(() => response.writeHead(500).end());
+      }, knobs.latencyMs);
     }
-    setTimeout(() => {
-      if (knobs.serverError) {
-        send(response, 503, 'text/plain', 'service unavailable');
-      } else if (knobs.htmlError) {
-        send(response, 200, 'text/html', '<!doctype html><h1>502 Bad Gateway</h1>');
-      } else {
-        route(request, response).catch(() => send(response, 500, 'text/plain', 'stand-in error'));
-      }
-    }, knobs.latencyMs);
   });
   server.listen(0, '127.0.0.1');
   await once(server, 'listening');

@@ -11,7 +11,7 @@ import {
   startXiaomiStandIn,
   type XiaomiStandIn,
 } from '../harness/stand-in.js';
-import { rejectionOf, withTokenStorage } from '../src/mock.js';
+import { rejectionOf } from '../src/mock.js';
 
 const redirectUri = demoApp.redirectUris[0] ?? '';
 const manyUsers: StandInUser[] = Array.from({ length: 200 }, (_, index) => ({
@@ -23,14 +23,8 @@ const manyUsers: StandInUser[] = Array.from({ length: 200 }, (_, index) => ({
 let standIn: XiaomiStandIn;
 let unroute: () => Promise<void>;
 
-const connectorWith = async (config: object = {}) =>
-  withTokenStorage(
-    await createThroughLogto({
-      clientId: demoApp.clientId,
-      clientSecret: demoApp.clientSecret,
-      ...config,
-    }),
-  );
+const connectorWith = (config: object = {}) =>
+  createThroughLogto({ clientId: demoApp.clientId, clientSecret: demoApp.clientSecret, ...config });
 
 const authorizationUri = (connector: SocialConnector, state = 'state-1', uri = redirectUri) =>
   connector.getAuthorizationUri(
