@@ -70,12 +70,18 @@ export const requestXiaomi = async (
   const endpoint = new URL(url).pathname;
   const encoded = new URLSearchParams(params);
 
+  // One timer bounds the body as well as the headers; ky's own timeout stops at the headers.
+  const controller = new AbortController();
+  const timer = setTimeout(
+    () => controller.abort(new DOMException('Xiaomi did not answer in time.', 'TimeoutError')),
+    timeout,
+  );
+
   try {
     const response = await ky(url, {
       method,
       ...(method === 'post' ? { body: encoded } : { searchParams: encoded }),
-      // One signal bounds the body as well as the headers; ky's own timeout stops at the headers.
-      signal: AbortSignal.timeout(timeout),
+      signal: controller.signal,
       timeout: false,
       retry: 0,
       throwHttpErrors: false,
@@ -87,6 +93,8 @@ export const requestXiaomi = async (
     throw isTimeout(error)
       ? requestFailed(endpoint, 'timeout')
       : requestFailed(endpoint, 'network', networkCause(error));
+  } finally {
+    clearTimeout(timer);
   }
 };
 

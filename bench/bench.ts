@@ -1,0 +1,191 @@
+/**
+ * `npm run bench`: this connector against the published @logto/connector-xiaomi, in one process,
+ * interleaved round by round, against the Xiaomi stand-in running in a child process on 127.0.0.1.
+ */
+import { execFile, fork } from 'node:child_process';
+import { once } from 'node:events';
+import { cpus } from 'node:os';
+import { fileURLToPath } from 'node:url';
+import { promisify } from 'node:util';
+import type { CreateConnector, SocialConnector } from '@logto/connector-kit';
+import official from '@logto/connector-xiaomi';
+import { packageRoot } from '../harness/logto.js';
+import { routeXiaomiTo } from '../harness/route.js';
+import type { StandInKnobs } from '../harness/stand-in.js';
+import { demoApp } from '../harness/stand-in.js';
+
+const rounds = 7;
+const signInsPerRound = 640;
+const inFlight = 64;
+const urlsPerRound = 100_000;
+const latencyMs = 40;
+const redirectUri = demoApp.redirectUris[0] ?? '';
+const config = {
+  clientId: demoApp.clientId,
+  clientSecret: demoApp.clientSecret,
+  skipConfirm: true,
+};
+
+const median = (values: number[]) => {
+  const sorted = [...values].sort((a, b) => a - b);
+  const middle = Math.floor(sorted.length / 2);
+  return sorted.length % 2
+    ? (sorted[middle] ?? 0)
+    : ((sorted[middle - 1] ?? 0) + (sorted[middle] ?? 0)) / 2;
+};
+
+const child = fork(fileURLToPath(new URL('stand-in-process.ts', import.meta.url)), {
+  execArgv: ['--import', 'tsx'],
+});
+const [origin] = (await once(child, 'message')) as [string];
+const setKnobs = async (knobs: Partial<StandInKnobs>) => {
+  child.send(knobs);
+  await once(child, 'message');
+};
+const unroute = routeXiaomiTo(origin);
+
+const ourEntry = `${packageRoot}lib/index.js`;
+const { default: ours } = (await import(ourEntry)) as { default: CreateConnector<SocialConnector> };
+
+const create = async (factory: CreateConnector<SocialConnector>, extra: object = {}) =>
+  factory({ getConfig: async () => ({ ...config, ...extra }) });
+
+const authorizationRequest = {
+  state: 'bench',
+  redirectUri,
+  connectorId: 'xiaomi-universal',
+  connectorFactoryId: 'xiaomi-universal',
+  jti: 'bench',
+  headers: {},
+};
+
+/** Codes come from the stand-in's authorize endpoint, outside the timed part. */
+const freshCodes = async (connector: SocialConnector, count: number) => {
+  const uri = await connector.getAuthorizationUri(authorizationRequest, async () => undefined);
+  return Promise.all(
+    Array.from({ length: count }, async () => {
+      const answer = await fetch(uri, { redirect: 'manual' });
+      return new URL(answer.headers.get('location') ?? '').searchParams.get('code') ?? '';
+    }),
+  );
+};
+
+const signIn = (connector: SocialConnector, code: string) =>
+  connector.getUserInfo({ code, redirectUri }, async () => ({}));
+
+const signInsPerSecond = async (connector: SocialConnector) => {
+  const codes = await freshCodes(connector, signInsPerRound);
+  const started = performance.now();
+  let next = 0;
+  await Promise.all(
+    Array.from({ length: inFlight }, async () => {
+      while (next < codes.length) {
+        await signIn(connector, codes[next++] ?? '');
+      }
+    }),
+  );
+  return (signInsPerRound / (performance.now() - started)) * 1000;
+};
+
+const urlsPerSecond = async (connector: SocialConnector) => {
+  const started = performance.now();
+  for (let index = 0; index < urlsPerRound; index += 1) {
+    await connector.getAuthorizationUri(authorizationRequest, async () => undefined);
+  }
+  return (urlsPerRound / (performance.now() - started)) * 1000;
+};
+
+/** The median of a few sequential sign-ins while every Xiaomi answer takes `latencyMs`. */
+const oneSignInMs = async (connector: SocialConnector) => {
+  const codes = await freshCodes(connector, 5);
+  await setKnobs({ latencyMs });
+  const times: number[] = [];
+  for (const code of codes) {
+    const started = performance.now();
+    await signIn(connector, code);
+    times.push(performance.now() - started);
+  }
+  await setKnobs({ latencyMs: 0 });
+  return median(times);
+};
+
+const importMs = async (entry: string) => {
+  const { stdout } = await promisify(execFile)(process.execPath, [
+    '--input-type=module',
+    '-e',
+    `const started = performance.now(); await import(${JSON.stringify(entry)}); console.log(performance.now() - started);`,
+  ]);
+  return Number(stdout.trim());
+};
+
+type Contender = { name: string; connector: SocialConnector; entry: string };
+const contenders: Contender[] = [
+  { name: 'ours', connector: await create(ours), entry: ourEntry },
+  {
+    name: 'official 1.2.5',
+    connector: await create(official),
+    entry: fileURLToPath(import.meta.resolve('@logto/connector-xiaomi')),
+  },
+];
+const oursWithContact = await create(ours, { scope: '1 4 6' });
+
+type Figures = Record<string, number[]>;
+const results = new Map<string, Figures>();
+const record = (name: string, metric: string, value: number) => {
+  const figures = results.get(name) ?? {};
+  figures[metric] = [...(figures[metric] ?? []), value];
+  results.set(name, figures);
+};
+
+// One untimed round each, so that neither pays for the first connections or JIT warm-up.
+for (const { connector } of contenders) {
+  await signInsPerSecond(connector);
+  await urlsPerSecond(connector);
+}
+
+for (let round = 0; round < rounds; round += 1) {
+  for (const { name, connector, entry } of round % 2 ? [...contenders].reverse() : contenders) {
+    record(name, 'signIns', await signInsPerSecond(connector));
+    record(name, 'urls', await urlsPerSecond(connector));
+    record(name, 'oneSignIn', await oneSignInMs(connector));
+    record(name, 'import', await importMs(entry));
+  }
+  record('ours, scope 1 4 6', 'oneSignIn', await oneSignInMs(oursWithContact));
+}
+
+await unroute();
+child.disconnect();
+
+const medianOf = (name: string, metric: string) => median(results.get(name)?.[metric] ?? []);
+const [ourName, officialName] = contenders.map(({ name }) => name) as [string, string];
+/** Median figures, and the median and range of the per-round ratios (> 1: ours is better). */
+const row = (label: string, metric: string, digits: number, higherIsBetter: boolean) => {
+  const ourValues = results.get(ourName)?.[metric] ?? [];
+  const theirValues = results.get(officialName)?.[metric] ?? [];
+  const ratios = ourValues.map((ourValue, index) => {
+    const theirValue = theirValues[index] ?? Number.NaN;
+    return higherIsBetter ? ourValue / theirValue : theirValue / ourValue;
+  });
+  const figures = [median(ourValues).toFixed(digits), median(theirValues).toFixed(digits)];
+  const range = `${Math.min(...ratios).toFixed(2)}–${Math.max(...ratios).toFixed(2)}`;
+  return `| ${label} | ${figures.join(' | ')} | ${median(ratios).toFixed(2)}× (${range}) |`;
+};
+const withContact = medianOf('ours, scope 1 4 6', 'oneSignIn');
+
+console.log(
+  `Machine: ${cpus()[0]?.model ?? 'unknown'} × ${cpus().length}, Node ${process.version}`,
+);
+console.log(`Medians of ${rounds} interleaved rounds; a ratio above 1 means ours is better.\n`);
+console.log('| measure | ours | official 1.2.5 | ratio (range over rounds) |');
+console.log('|---|---|---|---|');
+console.log(row(`sign-ins per second, ${inFlight} in flight`, 'signIns', 0, true));
+console.log(row('authorize URLs per second', 'urls', 0, true));
+console.log(row(`one sign-in, ${latencyMs} ms per Xiaomi answer (ms)`, 'oneSignIn', 1, false));
+console.log(row('import in a fresh process (ms)', 'import', 1, false));
+console.log(
+  `\nOne sign-in with email and phone (scope 1 4 6): ${withContact.toFixed(1)} ms, ` +
+    `${(withContact / (2 * latencyMs)).toFixed(3)}× the ${2 * latencyMs} ms floor of two answers.`,
+);
+console.log(
+  `Without them: ${(medianOf(ourName, 'oneSignIn') / (2 * latencyMs)).toFixed(3)}× the floor.`,
+);
