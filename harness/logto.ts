@@ -8,7 +8,7 @@ export const packageRoot = fileURLToPath(new URL('..', import.meta.url));
 
 export const loadFactoryThroughLogto = async () => {
   const [factory] = await loadConnectorFactories(
-    [{ path: packageRoot, name: 'logto-connector-xiaomi-plus' }],
+    [{ path: packageRoot, name: 'connector-xiaomi-plus' }],
     false,
   );
   if (!factory) {
