@@ -1,5 +1,5 @@
 import nock from 'nock';
-import { afterEach, beforeEach, describe, expect, it } from 'vitest';
+import { beforeEach, describe, expect, it } from 'vitest';
 import { normalizeEmail, normalizePhone } from './contact.js';
 import createConnector from './index.js';
 import {
@@ -11,6 +11,7 @@ import {
   mockTokenAnswer,
   prefixed,
 } from './mock.js';
+import { account, interceptXiaomi, openApi } from './mock-xiaomi.js';
 
 describe('normalizeEmail', () => {
   it.each([
@@ -41,8 +42,8 @@ describe('normalizePhone', () => {
 });
 
 describe('email and phone in the sign-in', () => {
-  const account = () => nock('https://account.xiaomi.com');
-  const openApi = () => nock('https://open.account.xiaomi.com');
+  interceptXiaomi();
+
   const signIn = async (config: object = mockConfig) =>
     (await createConnector({ getConfig: async () => config })).getUserInfo(
       { code: 'code-1', redirectUri: mockRedirectUri },
@@ -54,13 +55,7 @@ describe('email and phone in the sign-in', () => {
       .reply(200, prefixed({ ...mockTokenAnswer, scope }));
 
   beforeEach(() => {
-    nock.disableNetConnect();
     openApi().get('/user/profile').query(true).reply(200, mockProfileAnswer);
-  });
-
-  afterEach(() => {
-    nock.cleanAll();
-    nock.enableNetConnect();
   });
 
   it('fills email and phone when scopes 4 and 6 were granted, keeping rawData the profile', async () => {

@@ -1,6 +1,5 @@
 import { ConnectorErrorCodes } from '@logto/connector-kit';
-import nock from 'nock';
-import { afterEach, beforeEach, describe, expect, it } from 'vitest';
+import { describe, expect, it } from 'vitest';
 import createConnector from './index.js';
 import {
   mockAccessToken,
@@ -13,6 +12,7 @@ import {
   prefixed,
   rejectionOf,
 } from './mock.js';
+import { account, interceptXiaomi, openApi } from './mock-xiaomi.js';
 
 const {
   AuthorizationFailed,
@@ -42,8 +42,6 @@ const table = [
 
 const description = 'Xiaomi 的说明';
 const callback = { code: 'code-1', redirectUri: mockRedirectUri };
-const account = () => nock('https://account.xiaomi.com');
-const openApi = () => nock('https://open.account.xiaomi.com');
 
 const connectorWith = (config: object = mockConfig) =>
   createConnector({ getConfig: async () => config });
@@ -57,14 +55,7 @@ const refresh = async (config: object = mockConfig) => {
   return connector.getAccessTokenByRefreshToken('refresh-1');
 };
 
-beforeEach(() => {
-  nock.disableNetConnect();
-});
-
-afterEach(() => {
-  nock.cleanAll();
-  nock.enableNetConnect();
-});
+interceptXiaomi();
 
 describe.each(table)('Xiaomi error %i (%s)', (code, name, connectorCode) => {
   const expected = {

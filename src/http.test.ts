@@ -1,8 +1,8 @@
 import { ConnectorErrorCodes } from '@logto/connector-kit';
-import nock from 'nock';
-import { afterEach, beforeEach, describe, expect, it } from 'vitest';
+import { describe, expect, it } from 'vitest';
 import { requestXiaomi } from './http.js';
 import { mockAccessToken, mockClientId, mockClientSecret, rejectionOf } from './mock.js';
+import { account, interceptXiaomi, openApi } from './mock-xiaomi.js';
 
 const tokenRequest = {
   method: 'post',
@@ -16,18 +16,11 @@ const profileRequest = {
   params: { clientId: mockClientId, token: mockAccessToken },
 } as const;
 
-beforeEach(() => {
-  nock.disableNetConnect();
-});
-
-afterEach(() => {
-  nock.cleanAll();
-  nock.enableNetConnect();
-});
+interceptXiaomi();
 
 describe('requestXiaomi', () => {
   it('strips the prefix, even after leading whitespace', async () => {
-    nock('https://account.xiaomi.com').post('/oauth2/token').reply(200, '\n &&&START&&&{"a":1}');
+    account().post('/oauth2/token').reply(200, '\n &&&START&&&{"a":1}');
     await expect(requestXiaomi(tokenRequest)).resolves.toEqual({
       endpoint: '/oauth2/token',
       status: 200,
@@ -36,7 +29,7 @@ describe('requestXiaomi', () => {
   });
 
   it('gives undefined for a body that is not JSON', async () => {
-    nock('https://account.xiaomi.com').post('/oauth2/token').reply(502, '<html>Bad gateway</html>');
+    account().post('/oauth2/token').reply(502, '<html>Bad gateway</html>');
     await expect(requestXiaomi(tokenRequest)).resolves.toMatchObject({
       status: 502,
       body: undefined,
@@ -44,7 +37,7 @@ describe('requestXiaomi', () => {
   });
 
   it('removes the request’s secrets from whatever Xiaomi echoes back', async () => {
-    nock('https://open.account.xiaomi.com')
+    openApi()
       .get('/user/profile')
       .query(true)
       .reply(200, { result: 'error', description: `bad token ${mockAccessToken}` });
@@ -53,7 +46,7 @@ describe('requestXiaomi', () => {
   });
 
   it('gives up on a slow answer with a General timeout error', async () => {
-    nock('https://account.xiaomi.com').post('/oauth2/token').delay(500).reply(200, '{}');
+    account().post('/oauth2/token').delay(500).reply(200, '{}');
     const error = await rejectionOf(requestXiaomi(tokenRequest, 50));
     expect(error).toMatchObject({
       code: ConnectorErrorCodes.General,
@@ -62,11 +55,7 @@ describe('requestXiaomi', () => {
   });
 
   it('gives up on a body that stops halfway', async () => {
-    nock('https://open.account.xiaomi.com')
-      .get('/user/profile')
-      .query(true)
-      .delayBody(500)
-      .reply(200, '{"result":"ok"}');
+    openApi().get('/user/profile').query(true).delayBody(500).reply(200, '{"result":"ok"}');
     const error = await rejectionOf(requestXiaomi(profileRequest, 50));
     expect(error).toMatchObject({
       code: ConnectorErrorCodes.General,
@@ -75,7 +64,7 @@ describe('requestXiaomi', () => {
   });
 
   it('names the socket error code of a network failure', async () => {
-    nock('https://account.xiaomi.com')
+    account()
       .post('/oauth2/token')
       .replyWithError(Object.assign(new Error('refused'), { code: 'ECONNREFUSED' }));
     const error = await rejectionOf(requestXiaomi(tokenRequest));

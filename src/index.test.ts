@@ -6,8 +6,7 @@ import {
   ConnectorPlatform,
   ConnectorType,
 } from '@logto/connector-kit';
-import nock from 'nock';
-import { afterEach, beforeEach, describe, expect, it } from 'vitest';
+import { beforeEach, describe, expect, it } from 'vitest';
 import createConnector from './index.js';
 import {
   mockAccessToken,
@@ -22,9 +21,7 @@ import {
   prefixed,
   rejectionOf,
 } from './mock.js';
-
-const account = () => nock('https://account.xiaomi.com');
-const openApi = () => nock('https://open.account.xiaomi.com');
+import { account, interceptXiaomi, openApi } from './mock-xiaomi.js';
 
 const connectorWith = (config: unknown = mockConfig) =>
   createConnector({ getConfig: async () => config });
@@ -40,14 +37,7 @@ const replyProfile = (status: number, body: string | object) =>
 const signIn = async (data: unknown = callback, config: unknown = mockConfig) =>
   (await connectorWith(config)).getUserInfo(data, async () => ({}));
 
-beforeEach(() => {
-  nock.disableNetConnect();
-});
-
-afterEach(() => {
-  nock.cleanAll();
-  nock.enableNetConnect();
-});
+interceptXiaomi();
 
 describe('metadata', () => {
   it('matches the official connector so Logto treats it as the same connector', async () => {

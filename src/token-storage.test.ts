@@ -1,6 +1,5 @@
 import { ConnectorErrorCodes } from '@logto/connector-kit';
-import nock from 'nock';
-import { afterEach, beforeEach, describe, expect, it } from 'vitest';
+import { describe, expect, it } from 'vitest';
 import createConnector from './index.js';
 import {
   mockClientId,
@@ -14,29 +13,17 @@ import {
   rejectionOf,
   withTokenStorage,
 } from './mock.js';
-
-const account = () => nock('https://account.xiaomi.com');
+import { account, interceptXiaomi, openApi } from './mock-xiaomi.js';
 
 const connectorWith = async (config: object = mockConfig) =>
   withTokenStorage(await createConnector({ getConfig: async () => config }));
 
-beforeEach(() => {
-  nock.disableNetConnect();
-});
-
-afterEach(() => {
-  nock.cleanAll();
-  nock.enableNetConnect();
-});
+interceptXiaomi();
 
 describe('getTokenResponseAndUserInfo', () => {
   it('returns Xiaomi’s tokens as given beside the same user info as getUserInfo', async () => {
     account().post('/oauth2/token').times(2).reply(200, prefixed(mockTokenAnswer));
-    nock('https://open.account.xiaomi.com')
-      .get('/user/profile')
-      .query(true)
-      .times(2)
-      .reply(200, mockProfileAnswer);
+    openApi().get('/user/profile').query(true).times(2).reply(200, mockProfileAnswer);
     const connector = await connectorWith();
     const callback = { code: 'code-1', redirectUri: mockRedirectUri };
 
