@@ -110,6 +110,14 @@ describe('answers outside the table', () => {
     });
   });
 
+  it.each(['toString', 'constructor', '__proto__', 'hasOwnProperty'])(
+    'reports a callback error named like an object property (%s) as an unknown General error',
+    async (word) => {
+      const error = await rejectionOf(signIn({ error: word }));
+      expect(error).toMatchObject({ code: General, data: { code: word, name: 'UNKNOWN' } });
+    },
+  );
+
   it('reports an open API error without a code as General', async () => {
     account().post('/oauth2/token').reply(200, prefixed(mockTokenAnswer));
     openApi().get('/user/profile').query(true).reply(200, { result: 'error' });

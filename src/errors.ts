@@ -105,8 +105,11 @@ const asNumberWhenNumeric = (code: string | number) =>
 
 /** Turns an error Xiaomi sent into the ConnectorError that names its cause. */
 export const xiaomiError = (code: string | number | undefined, description?: string) => {
-  const { connectorCode, name, hint } =
-    (code === undefined ? undefined : xiaomiErrors[String(code)]) ?? unknownXiaomiError;
+  const key = String(code);
+  // Own keys only: a callback may send `error=constructor` or `error=toString`.
+  const { connectorCode, name, hint } = Object.hasOwn(xiaomiErrors, key)
+    ? (xiaomiErrors[key] ?? unknownXiaomiError)
+    : unknownXiaomiError;
 
   return new ConnectorError(connectorCode, {
     code: code === undefined ? undefined : asNumberWhenNumeric(code),
