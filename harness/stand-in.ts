@@ -152,7 +152,6 @@ export const startXiaomiStandIn = async ({
   const accessTokens = new Map<string, IssuedToken>();
   const refreshTokens = new Map<string, Grant>();
   const consents = new Map<string, Consent>();
-  const counts = { authorize: 0, token: 0, profile: 0, phoneAndEmail: 0 };
 
   const findApp = (clientId: string | null) => apps.find((app) => app.clientId === clientId);
   const findUser = (request: IncomingMessage) => {
@@ -187,7 +186,6 @@ export const startXiaomiStandIn = async ({
   };
 
   const authorize = (call: Call) => {
-    counts.authorize += 1;
     const query = call.params;
     const app = findApp(query.get('client_id'));
     const redirectUri = query.get('redirect_uri') ?? '';
@@ -278,7 +276,6 @@ export const startXiaomiStandIn = async ({
   };
 
   const exchangeToken = (call: Call) => {
-    counts.token += 1;
     const { params } = call;
     const app = findApp(params.get('client_id'));
     if (!app) {
@@ -334,7 +331,6 @@ export const startXiaomiStandIn = async ({
   };
 
   const profile = (call: Call) => {
-    counts.profile += 1;
     const grant = findGrant(call, ['1']);
     if (typeof grant === 'number') {
       sendOpenApiError(call, grant);
@@ -356,7 +352,6 @@ export const startXiaomiStandIn = async ({
   };
 
   const phoneAndEmail = (call: Call) => {
-    counts.phoneAndEmail += 1;
     const grant = findGrant(call, ['4', '6']);
     if (typeof grant === 'number') {
       sendOpenApiError(call, grant);
@@ -432,7 +427,6 @@ export const startXiaomiStandIn = async ({
   return {
     origin: `http://127.0.0.1:${port}`,
     knobs,
-    counts,
     close: async () => {
       server.closeAllConnections();
       server.close();
