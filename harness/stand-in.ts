@@ -169,20 +169,34 @@ export const startXiaomiStandIn = async ({
   const sendOpenApiError = (call: Call, code: number) =>
     sendOpenApi(call, { result: 'error', code, description: errorDescriptions[code] });
 
-  const finishAuthorization = (call: Call, consent: Consent, approved: boolean) => {
-    const target = new URL(consent.redirectUri);
-    if (approved) {
-      const code = token();
-      codes.set(code, { ...consent, expiresAt: Date.now() + codeLifetimeMs, used: false });
-      target.searchParams.set('code', code);
-    } else {
-      target.searchParams.set('error', 'access_denied');
-      target.searchParams.set('error_description', 'The user refused the authorization.');
-    }
-    if (consent.state !== null) {
-      target.searchParams.set('state', consent.state);
+  /** Sends the browser back to the app with `answer` and the untouched `state`. */
+  const redirectBack = (
+    call: Call,
+    redirectUri: string,
+    state: string | null,
+    answer: Record<string, string>,
+  ) => {
+    const target = new URL(redirectUri);
+    for (const [key, value] of Object.entries({
+      ...answer,
+      ...(state === null ? {} : { state }),
+    })) {
+      target.searchParams.set(key, value);
     }
     call.redirect(target);
+  };
+
+  const finishAuthorization = (call: Call, consent: Consent, approved: boolean) => {
+    if (!approved) {
+      redirectBack(call, consent.redirectUri, consent.state, {
+        error: 'access_denied',
+        error_description: 'The user refused the authorization.',
+      });
+      return;
+    }
+    const code = token();
+    codes.set(code, { ...consent, expiresAt: Date.now() + codeLifetimeMs, used: false });
+    redirectBack(call, consent.redirectUri, consent.state, { code });
   };
 
   const authorize = (call: Call) => {
@@ -197,12 +211,11 @@ export const startXiaomiStandIn = async ({
       call.send(400, 'text/html', '<h1>96010 invalid redirect uri</h1>');
       return;
     }
-    const refuse = (code: number) => {
-      const target = new URL(redirectUri);
-      target.searchParams.set('error', String(code));
-      target.searchParams.set('error_description', errorDescriptions[code] ?? '');
-      call.redirect(target);
-    };
+    const refuse = (code: number) =>
+      redirectBack(call, redirectUri, query.get('state'), {
+        error: String(code),
+        error_description: errorDescriptions[code] ?? '',
+      });
     if (query.get('response_type') !== 'code') {
       refuse(96011);
       return;

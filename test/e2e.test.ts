@@ -174,6 +174,17 @@ describe('failures over real sockets', () => {
     });
   });
 
+  it('reports a scope Xiaomi refuses at authorization as InvalidConfig, state kept', async () => {
+    const connector = await connectorWith({ scope: '1 profile' });
+    const { callback } = await authorizeAs(await authorizationUri(connector, 'state-7'));
+    expect(callback).toMatchObject({ error: '96007', state: 'state-7' });
+    const error = await rejectionOf(connector.getUserInfo({ ...callback, redirectUri }, noSession));
+    expect(error).toMatchObject({
+      code: ConnectorErrorCodes.InvalidConfig,
+      data: { code: 96007, name: 'OA_INVALID_SCOPE' },
+    });
+  });
+
   it('reports an expired access token as SocialAccessTokenInvalid', async () => {
     standIn.knobs.accessTokenTtlSeconds = 0;
     const connector = await connectorWith({ skipConfirm: true });
