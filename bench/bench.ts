@@ -13,6 +13,7 @@ import { packageRoot } from '../harness/logto.js';
 import { routeXiaomiTo } from '../harness/route.js';
 import type { StandInKnobs } from '../harness/stand-in.js';
 import { demoApp } from '../harness/stand-in.js';
+import { mockAuthorizationRequest } from '../src/mock.js';
 
 const rounds = 7;
 const signInsPerRound = 640;
@@ -50,14 +51,7 @@ const { default: ours } = (await import(ourEntry)) as { default: CreateConnector
 const create = async (factory: CreateConnector<SocialConnector>, extra: object = {}) =>
   factory({ getConfig: async () => ({ ...config, ...extra }) });
 
-const authorizationRequest = {
-  state: 'bench',
-  redirectUri,
-  connectorId: 'xiaomi-universal',
-  connectorFactoryId: 'xiaomi-universal',
-  jti: 'bench',
-  headers: {},
-};
+const authorizationRequest = { ...mockAuthorizationRequest, state: 'bench', redirectUri };
 
 /** Codes come from the stand-in's authorize endpoint, outside the timed part. */
 const freshCodes = async (connector: SocialConnector, count: number) => {

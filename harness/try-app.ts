@@ -6,6 +6,7 @@ import { once } from 'node:events';
 import { createServer } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { ConnectorError } from '@logto/connector-kit';
+import { mockAuthorizationRequest } from '../src/mock.js';
 import { createThroughLogto } from './logto.js';
 import { redact } from './redact.js';
 
@@ -59,14 +60,7 @@ export const runTry = async (
       redirectUri: callbackUrl,
     });
     const authorizationUri = await connector.getAuthorizationUri(
-      {
-        state: `try-${Date.now()}`,
-        redirectUri: callbackUrl,
-        connectorId: 'xiaomi-universal',
-        connectorFactoryId: 'xiaomi-universal',
-        jti: 'try',
-        headers: {},
-      },
+      { ...mockAuthorizationRequest, state: `try-${Date.now()}`, redirectUri: callbackUrl },
       async () => undefined,
     );
     print(`Callback URL to register in the Xiaomi console: ${callbackUrl}`);

@@ -7,6 +7,7 @@ import { createThroughLogto } from '../harness/logto.js';
 import { redact } from '../harness/redact.js';
 import { routeXiaomiTo } from '../harness/route.js';
 import { demoApp, type StandInAnswer, startXiaomiStandIn } from '../harness/stand-in.js';
+import { mockAuthorizationRequest } from '../src/mock.js';
 
 const callbackUrl = demoApp.redirectUris[0] ?? '';
 const config = {
@@ -48,14 +49,7 @@ try {
 
   heading('Logto asks the connector where to send the user');
   const authorizationUri = await connector.getAuthorizationUri(
-    {
-      state: 'demo-state-42',
-      redirectUri: callbackUrl,
-      connectorId: 'xiaomi-universal',
-      connectorFactoryId: 'xiaomi-universal',
-      jti: 'demo-jti',
-      headers: {},
-    },
+    { ...mockAuthorizationRequest, state: 'demo-state-42', redirectUri: callbackUrl },
     async () => undefined,
   );
   console.log(`   ${authorizationUri}`);

@@ -11,7 +11,7 @@ import {
   startXiaomiStandIn,
   type XiaomiStandIn,
 } from '../harness/stand-in.js';
-import { rejectionOf } from '../src/mock.js';
+import { mockAuthorizationRequest, rejectionOf } from '../src/mock.js';
 
 const redirectUri = demoApp.redirectUris[0] ?? '';
 const manyUsers: StandInUser[] = Array.from({ length: 200 }, (_, index) => ({
@@ -28,14 +28,7 @@ const connectorWith = (config: object = {}) =>
 
 const authorizationUri = (connector: SocialConnector, state = 'state-1', uri = redirectUri) =>
   connector.getAuthorizationUri(
-    {
-      state,
-      redirectUri: uri,
-      connectorId: 'xiaomi-universal',
-      connectorFactoryId: 'xiaomi-universal',
-      jti: 'jti-1',
-      headers: {},
-    },
+    { ...mockAuthorizationRequest, state, redirectUri: uri },
     async () => undefined,
   );
 

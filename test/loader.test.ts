@@ -3,6 +3,7 @@ import { join } from 'node:path';
 import { ConnectorType } from '@logto/connector-kit';
 import { describe, expect, it } from 'vitest';
 import { createThroughLogto, loadFactoryThroughLogto, packageRoot } from '../harness/logto.js';
+import { mockAuthorizationRequest } from '../src/mock.js';
 
 describe('loading through Logto’s own connector loader', () => {
   it('accepts the built package and reads its logo and readme files', async () => {
@@ -21,14 +22,7 @@ describe('loading through Logto’s own connector loader', () => {
       clientSecret: 's',
     });
     const uri = await connector.getAuthorizationUri(
-      {
-        state: 'state-1',
-        redirectUri: 'https://logto.example.com/callback/abc',
-        connectorId: 'abc',
-        connectorFactoryId: 'xiaomi-universal',
-        jti: 'jti-1',
-        headers: {},
-      },
+      mockAuthorizationRequest,
       async () => undefined,
     );
     expect(new URL(uri).searchParams.get('client_id')).toBe('2882303761520251711');
