@@ -12,7 +12,8 @@ export const phoneAndEmailEndpoint = 'https://open.account.xiaomi.com/user/phone
 /** Xiaomi puts this literal before the JSON of every token endpoint answer. */
 export const xiaomiJsonPrefix = '&&&START&&&';
 
-export const defaultScope = '1';
+/** The scope of `user/profile`: without it nobody can sign in, so every request carries it. */
+export const profileScope = '1';
 /** Scope ids that open `user/phoneAndEmail`: 4 for the phone number, 6 for the email address. */
 export const phoneScope = '4';
 export const emailScope = '6';
@@ -40,7 +41,7 @@ export const defaultMetadata: ConnectorMetadata = {
     ko: '샤오미 계정(Mi 계정)으로 로그인합니다.',
     ja: 'Xiaomi アカウント（Mi アカウント）でサインインします。',
   },
-  readme: './README.md',
+  readme: './docs/admin-guide.md',
   isTokenStorageSupported: true,
   formItems: [
     {
@@ -65,9 +66,9 @@ export const defaultMetadata: ConnectorMetadata = {
       type: ConnectorConfigFormItemType.MultilineText,
       label: 'Scope',
       required: false,
-      placeholder: defaultScope,
+      placeholder: profileScope,
       description:
-        'Xiaomi scope ids separated by spaces, e.g. "1 3". Leave empty for "1" (the user profile).',
+        'Xiaomi scope ids separated by spaces, e.g. "1 3". Scope 1 (the user profile) is always requested: it is added in front when missing.',
     },
     {
       key: 'skipConfirm',

@@ -5,16 +5,26 @@ const emailGuard = z.string().email();
 /** Keeps an email only when it is a whole, valid address; Logto may link accounts by it. */
 export const normalizeEmail = (email: string | undefined) => emailGuard.safeParse(email).data;
 
+/** Digits, with or without a leading `+`, once spaces and dashes are gone: nothing masked. */
+const plainNumber = /^\+?\d+$/;
+/** An 11-digit mainland China mobile number, written without its country code. */
+const mainlandMobile = /^1\d{10}$/;
+
 /**
- * Keeps a phone only when it is a complete international number, in Logto's form (country code
- * and digits, no `+`). Masked and national-only numbers are left out rather than guessed.
+ * Keeps a phone only when it is a valid mobile number whose country is certain, in Logto's form
+ * (country code and digits, no `+`). Xiaomi shows no format, so it may send `+86 138 0013 8000`,
+ * `8613800138000` or, for its mainland users, `13800138000`. Masked numbers and numbers that do
+ * not check out are left out rather than guessed, since Logto may link accounts by them.
  */
 export const normalizePhone = async (phone: string | undefined) => {
-  if (!phone?.trim().startsWith('+')) {
+  const compact = phone?.replace(/[\s-]/g, '') ?? '';
+  if (!plainNumber.test(compact)) {
     return undefined;
   }
   // Loaded on demand: phone numbers are rare, and the metadata slows every cold start.
-  const { parsePhoneNumberFromString } = await import('libphonenumber-js/min');
-  const parsed = parsePhoneNumberFromString(phone);
+  const { parsePhoneNumberFromString } = await import('libphonenumber-js/mobile');
+  const parsed = mainlandMobile.test(compact)
+    ? parsePhoneNumberFromString(compact, 'CN')
+    : parsePhoneNumberFromString(`+${compact.replace(/^\+/, '')}`);
   return parsed?.isValid() ? parsed.number.slice(1) : undefined;
 };

@@ -5,6 +5,7 @@ import {
   mockAccessToken,
   mockAuthorizationRequest,
   mockClientId,
+  mockClientSecret,
   mockConfig,
   mockProfileAnswer,
   mockRedirectUri,
@@ -22,22 +23,22 @@ const {
   SocialAuthCodeInvalid,
 } = ConnectorErrorCodes;
 
-/** Each row of Xiaomi's error table and the ConnectorError it must become. */
+/** Each row of Xiaomi's error table, the ConnectorError it must become and a word of its hint. */
 const table = [
-  [96001, 'OA_CLIENT_NOT_EXISTS', InvalidConfig],
-  [96002, 'OA_INVALID_REQUEST', General],
-  [96003, 'OA_INVALID_CLIENT', InvalidConfig],
-  [96004, 'OA_INVALID_GRANT', SocialAuthCodeInvalid],
-  [96005, 'OA_UNAUTHORIZED_CLIENT', InvalidConfig],
-  [96006, 'OA_UNSUPPORTED_GRANT_TYPE', General],
-  [96007, 'OA_INVALID_SCOPE', InvalidConfig],
-  [96008, 'OA_INVALID_TOKEN', SocialAccessTokenInvalid],
-  [96009, 'OA_INVALID_REFRESHTOKEN', SocialAccessTokenInvalid],
-  [96010, 'OA_INVALID_REDIRECT_URI', InvalidConfig],
-  [96011, 'OA_UNSUPPORTED_RESPONSE_TYPE', General],
-  [96012, 'OA_ACCESS_DENIED', AuthorizationFailed],
-  [96013, 'OA_INVALID_CODE', SocialAuthCodeInvalid],
-  [96099, 'UNKNOWN', General],
+  [96001, 'OA_CLIENT_NOT_EXISTS', InvalidConfig, 'clientId is the AppID'],
+  [96002, 'OA_INVALID_REQUEST', General, 'parameter missing or malformed'],
+  [96003, 'OA_INVALID_CLIENT', InvalidConfig, 'clientSecret is the AppSecret'],
+  [96004, 'OA_INVALID_GRANT', SocialAuthCodeInvalid, 'sign in again'],
+  [96005, 'OA_UNAUTHORIZED_CLIENT', InvalidConfig, 'apply for it in the Xiaomi console'],
+  [96006, 'OA_UNSUPPORTED_GRANT_TYPE', General, 'grant type'],
+  [96007, 'OA_INVALID_SCOPE', InvalidConfig, 'scope setting'],
+  [96008, 'OA_INVALID_TOKEN', SocialAccessTokenInvalid, 'access token is invalid or expired'],
+  [96009, 'OA_INVALID_REFRESHTOKEN', SocialAccessTokenInvalid, 'refresh token is invalid'],
+  [96010, 'OA_INVALID_REDIRECT_URI', InvalidConfig, '/callback/<connector id>'],
+  [96011, 'OA_UNSUPPORTED_RESPONSE_TYPE', General, 'response type'],
+  [96012, 'OA_ACCESS_DENIED', AuthorizationFailed, 'refused the authorization'],
+  [96013, 'OA_INVALID_CODE', SocialAuthCodeInvalid, 'authorization code is invalid'],
+  [96099, 'UNKNOWN', General, 'does not know the code'],
 ] as const;
 
 const description = 'Xiaomi 的说明';
@@ -47,7 +48,7 @@ const connectorWith = (config: object = mockConfig) =>
   createConnector({ getConfig: async () => config });
 const signIn = async (data: unknown = callback) =>
   (await connectorWith()).getUserInfo(data, async () => ({}));
-const refresh = async (config: object = mockConfig) => {
+const refresh = async (config: object = { ...mockConfig, redirectUri: mockRedirectUri }) => {
   const connector = await connectorWith(config);
   if (!connector.getAccessTokenByRefreshToken) {
     throw new Error('The connector does not refresh tokens.');
@@ -57,10 +58,19 @@ const refresh = async (config: object = mockConfig) => {
 
 interceptXiaomi();
 
-describe.each(table)('Xiaomi error %i (%s)', (code, name, connectorCode) => {
+describe.each(table)('Xiaomi error %i (%s)', (code, name, connectorCode, hintWords) => {
+  const hint = expect.stringContaining(hintWords);
   const expected = {
     code: connectorCode,
-    data: { code, name, description, hint: expect.stringMatching(/\w/) },
+    data: {
+      code,
+      name,
+      description,
+      hint,
+      errorDescription: expect.stringMatching(
+        new RegExp(`^Xiaomi returned error ${code} \\(${name}: ${description}\\): .*${hintWords}`),
+      ),
+    },
   };
 
   it('from the token endpoint with HTTP 200', async () => {
@@ -118,12 +128,39 @@ describe('answers outside the table', () => {
     },
   );
 
-  it('reports an open API error without a code as General', async () => {
+  it('reports an open API error without a code as General, and says so', async () => {
     account().post('/oauth2/token').reply(200, prefixed(mockTokenAnswer));
     openApi().get('/user/profile').query(true).reply(200, { result: 'error' });
     const error = await rejectionOf(signIn());
     expect(error).toMatchObject({ code: General, data: { name: 'UNKNOWN' } });
     expect(error.data).not.toHaveProperty('code', expect.anything());
+    expect(error.data).toMatchObject({
+      errorDescription: expect.stringMatching(
+        /^Xiaomi returned an error without a code \(UNKNOWN\): /,
+      ),
+    });
+  });
+
+  it('does not point to a description Xiaomi did not give', async () => {
+    const error = await rejectionOf(signIn({ error: '12345' }));
+    expect(error).toMatchObject({
+      code: General,
+      data: {
+        code: 12345,
+        name: 'UNKNOWN',
+        errorDescription: `Xiaomi returned error 12345 (UNKNOWN): ${(error.data as { hint: string }).hint}`,
+      },
+    });
+    expect(JSON.stringify(error.data)).not.toContain('the description');
+  });
+
+  it.each([
+    ['a partly numeric code', 'abc123', 'abc123'],
+    ['a numeric code with a sign', '-96003', '-96003'],
+    ['a numeric string', '96003', 96003],
+  ])('keeps %s as Xiaomi sent it', async (_, sent, kept) => {
+    const error = await rejectionOf(signIn({ error: sent }));
+    expect(error.data).toMatchObject({ code: kept });
   });
 
   it('reports a refresh refused with HTTP 400 and no body as SocialAccessTokenInvalid', async () => {
@@ -132,6 +169,53 @@ describe('answers outside the table', () => {
       code: SocialAccessTokenInvalid,
       data: { status: 400 },
     });
+  });
+
+  it('tells the admin to set redirectUri when a refresh without it gets 96002', async () => {
+    account()
+      .post('/oauth2/token')
+      .reply(400, prefixed({ error: 96002, error_description: 'invalid request' }));
+    const error = await rejectionOf(refresh(mockConfig));
+    expect(error).toMatchObject({
+      code: General,
+      data: {
+        code: 96002,
+        hint: 'Set redirectUri in the connector settings to the callback URL registered at Xiaomi: Xiaomi needs it to refresh a token.',
+      },
+    });
+  });
+
+  it('keeps the table’s hint for other errors of a refresh without redirectUri', async () => {
+    account()
+      .post('/oauth2/token')
+      .reply(400, prefixed({ error: 96009, error_description: 'invalid refresh token' }));
+    const error = await rejectionOf(refresh(mockConfig));
+    expect(error.data).toMatchObject({
+      hint: expect.stringContaining('refresh token is invalid'),
+    });
+  });
+});
+
+describe('secrets Xiaomi echoes', () => {
+  it('hides the AppSecret in the description and the message of a token error', async () => {
+    account()
+      .post('/oauth2/token')
+      .reply(200, prefixed({ error: 96003, error_description: `bad secret ${mockClientSecret}` }));
+    const error = await rejectionOf(signIn());
+    expect(error.data).toMatchObject({
+      description: 'bad secret [redacted]',
+      errorDescription: expect.stringContaining('(OA_INVALID_CLIENT: bad secret [redacted])'),
+    });
+  });
+
+  it('hides the access token in an open API error, its code included', async () => {
+    account().post('/oauth2/token').reply(200, prefixed(mockTokenAnswer));
+    openApi()
+      .get('/user/profile')
+      .query(true)
+      .reply(200, { result: 'error', code: `x${mockAccessToken}`, description: mockAccessToken });
+    const error = await rejectionOf(signIn());
+    expect(error.data).toMatchObject({ code: 'x[redacted]', description: '[redacted]' });
   });
 });
 

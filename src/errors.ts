@@ -1,23 +1,26 @@
 import { ConnectorError, ConnectorErrorCodes } from '@logto/connector-kit';
 
-type XiaomiErrorEntry = {
-  connectorCode: ConnectorErrorCodes;
-  name: string;
-  hint: string;
-};
+const { General, InvalidConfig, InvalidResponse, SocialAuthCodeInvalid, SocialAccessTokenInvalid } =
+  ConnectorErrorCodes;
+
+/**
+ * Builds a ConnectorError whose data tells the admin what to check (`hint`) and carries the one
+ * sentence Logto shows as its message (`errorDescription`).
+ */
+const explained = (
+  code: ConnectorErrorCodes,
+  happened: string,
+  hint: string,
+  details: Record<string, unknown> = {},
+) => new ConnectorError(code, { ...details, hint, errorDescription: `${happened}: ${hint}` });
+
+type XiaomiErrorEntry = { connectorCode: ConnectorErrorCodes; name: string; hint: string };
 
 const entry = (
   connectorCode: ConnectorErrorCodes,
   name: string,
   hint: string,
-): XiaomiErrorEntry => ({
-  connectorCode,
-  name,
-  hint,
-});
-
-const { General, InvalidConfig, SocialAuthCodeInvalid, SocialAccessTokenInvalid } =
-  ConnectorErrorCodes;
+): XiaomiErrorEntry => ({ connectorCode, name, hint });
 
 const accessDenied = entry(
   ConnectorErrorCodes.AuthorizationFailed,
@@ -40,7 +43,7 @@ const xiaomiErrors: ReadonlyMap<string, XiaomiErrorEntry> = new Map(
     '96002': entry(
       General,
       'OA_INVALID_REQUEST',
-      'Xiaomi found a parameter missing or malformed; please report this with the description.',
+      'Xiaomi found a parameter missing or malformed; report this to the connector’s maintainers.',
     ),
     '96003': entry(
       InvalidConfig,
@@ -60,7 +63,7 @@ const xiaomiErrors: ReadonlyMap<string, XiaomiErrorEntry> = new Map(
     '96006': entry(
       General,
       'OA_UNSUPPORTED_GRANT_TYPE',
-      'Xiaomi refused the grant type; please report this with the description.',
+      'Xiaomi refused the grant type; report this to the connector’s maintainers.',
     ),
     '96007': entry(
       InvalidConfig,
@@ -85,7 +88,7 @@ const xiaomiErrors: ReadonlyMap<string, XiaomiErrorEntry> = new Map(
     '96011': entry(
       General,
       'OA_UNSUPPORTED_RESPONSE_TYPE',
-      'Xiaomi refused the response type; please report this with the description.',
+      'Xiaomi refused the response type; report this to the connector’s maintainers.',
     ),
     '96012': accessDenied,
     '96013': entry(
@@ -100,48 +103,91 @@ const xiaomiErrors: ReadonlyMap<string, XiaomiErrorEntry> = new Map(
 const unknownXiaomiError = entry(
   General,
   'UNKNOWN',
-  'Xiaomi answered with an error code this connector does not know; see the description.',
+  'This connector does not know the code; look it up in Xiaomi’s account service documentation.',
 );
+
+/** Hints that replace the table's for one kind of request, keyed like the table. */
+export type HintOverrides = ReadonlyMap<string, string>;
+
+export type XiaomiFailure = { code?: string | number; description?: string };
 
 const asNumberWhenNumeric = (code: string | number) =>
   typeof code === 'string' && /^\d+$/.test(code) ? Number(code) : code;
 
-/** Turns an error Xiaomi sent into the ConnectorError that names its cause. */
-export const xiaomiError = (code: string | number | undefined, description?: string) => {
-  const { connectorCode, name, hint } = xiaomiErrors.get(String(code)) ?? unknownXiaomiError;
+const describeFailure = (code: string | number | undefined, name: string, description?: string) =>
+  `Xiaomi returned ${code === undefined ? 'an error without a code' : `error ${code}`} ` +
+  `(${description ? `${name}: ${description}` : name})`;
 
-  return new ConnectorError(connectorCode, {
-    code: code === undefined ? undefined : asNumberWhenNumeric(code),
-    name,
-    description,
-    hint,
-  });
+/** Turns an error Xiaomi sent into the ConnectorError that names its cause. */
+export const xiaomiError = (
+  { code, description }: XiaomiFailure,
+  hintOverrides: HintOverrides = new Map(),
+) => {
+  const key = String(code);
+  const { connectorCode, name, hint } = xiaomiErrors.get(key) ?? unknownXiaomiError;
+
+  return explained(
+    connectorCode,
+    describeFailure(code, name, description),
+    hintOverrides.get(key) ?? hint,
+    { code: code === undefined ? undefined : asNumberWhenNumeric(code), name, description },
+  );
 };
 
-export const requestFailed = (endpoint: string, reason: 'timeout' | 'network', cause?: string) =>
-  new ConnectorError(General, {
-    endpoint,
-    reason,
-    cause,
-    hint:
-      reason === 'timeout'
-        ? 'Xiaomi did not answer in time; try again later.'
-        : 'Xiaomi could not be reached; check the Logto server can connect to Xiaomi.',
-  });
+/** `account.xiaomi.com/oauth2/token`: where a request went, for the admin reading the message. */
+const place = (url: URL) => `${url.host}${url.pathname}`;
 
-export const httpStatusError = (
-  endpoint: string,
-  status: number,
-  connectorCode: ConnectorErrorCodes,
-) =>
-  new ConnectorError(connectorCode, {
-    endpoint,
-    status,
-    hint:
-      status >= 500
-        ? 'Xiaomi had a server error; try again later.'
-        : 'Xiaomi refused the request without saying why.',
-  });
+export const timedOut = (url: URL, timeout: number) =>
+  explained(
+    General,
+    `Xiaomi did not answer ${place(url)} within ${timeout / 1000} s`,
+    'Xiaomi is slow or unreachable from the Logto server; try again later.',
+    { endpoint: url.pathname, reason: 'timeout' },
+  );
 
-export const invalidResponse = (endpoint: string, reason: string) =>
-  new ConnectorError(ConnectorErrorCodes.InvalidResponse, { endpoint, reason });
+export const unreachable = (url: URL, cause: string | undefined) =>
+  explained(
+    General,
+    `The Logto server could not connect to ${place(url)}${cause ? ` (${cause})` : ''}`,
+    'Check that the Logto server can reach Xiaomi’s hosts over HTTPS (DNS, firewall, proxy).',
+    { endpoint: url.pathname, reason: 'network', cause },
+  );
+
+export const httpStatusError = (url: URL, status: number, connectorCode: ConnectorErrorCodes) =>
+  explained(
+    connectorCode,
+    `Xiaomi answered ${place(url)} with HTTP ${status} and no error of its own`,
+    status >= 500
+      ? 'Xiaomi had a server error; try again later.'
+      : 'Xiaomi refused the request without saying why; try signing in again.',
+    { endpoint: url.pathname, status },
+  );
+
+export const invalidResponse = (url: URL, reason: string) =>
+  explained(
+    InvalidResponse,
+    `Xiaomi’s answer from ${place(url)} could not be read (${reason})`,
+    'Xiaomi may be having trouble; try again later, and report it if it persists.',
+    { endpoint: url.pathname, reason },
+  );
+
+/** A callback that carries neither Xiaomi's code nor its error; `received` says what it held. */
+export const unusableCallback = (received: string) =>
+  explained(
+    General,
+    `Logto passed a callback without Xiaomi’s code or error (it held ${received})`,
+    'Check that the callback URL registered at Xiaomi is <your Logto origin>/callback/<connector id> and that the sign-in page forwards Xiaomi’s query with the redirect URI.',
+    { reason: 'The callback carries neither an error nor a code with its redirectUri.', received },
+  );
+
+export type ConfigIssue = { path: string; message: string };
+
+export const invalidSettings = (issues: ConfigIssue[]) =>
+  explained(
+    InvalidConfig,
+    `The Xiaomi connector settings are invalid (${issues
+      .map(({ path, message }) => `${path || 'settings'}: ${message}`)
+      .join('; ')})`,
+    'Fill in clientId and clientSecret with the AppID and AppSecret of the Xiaomi app, as text.',
+    { issues },
+  );

@@ -1,5 +1,5 @@
 import { ConnectorErrorCodes } from '@logto/connector-kit';
-import { describe, expect, it } from 'vitest';
+import { describe, expect, it, vi } from 'vitest';
 import { requestXiaomi } from './http.js';
 import { mockAccessToken, mockClientId, mockClientSecret, rejectionOf } from './mock.js';
 import { account, interceptXiaomi, openApi } from './mock-xiaomi.js';
@@ -22,9 +22,10 @@ describe('requestXiaomi', () => {
   it('strips the prefix, even after leading whitespace', async () => {
     account().post('/oauth2/token').reply(200, '\n &&&START&&&{"a":1}');
     await expect(requestXiaomi(tokenRequest)).resolves.toEqual({
-      endpoint: '/oauth2/token',
+      url: new URL('https://account.xiaomi.com/oauth2/token'),
       status: 200,
       body: { a: 1 },
+      secrets: [mockClientSecret],
     });
   });
 
@@ -36,21 +37,35 @@ describe('requestXiaomi', () => {
     });
   });
 
-  it('removes the request’s secrets from whatever Xiaomi echoes back', async () => {
-    openApi()
-      .get('/user/profile')
-      .query(true)
-      .reply(200, { result: 'error', description: `bad token ${mockAccessToken}` });
-    const { body } = await requestXiaomi(profileRequest);
-    expect(body).toEqual({ result: 'error', description: 'bad token [redacted]' });
+  it('keeps Xiaomi’s answer as sent, even where it holds a secret of the request', async () => {
+    const answer = { result: 'error', description: `bad token ${mockAccessToken}` };
+    openApi().get('/user/profile').query(true).reply(200, answer);
+    const { body, secrets } = await requestXiaomi(profileRequest);
+    expect(body).toEqual(answer);
+    expect(secrets).toEqual([mockAccessToken]);
   });
 
-  it('gives up on a slow answer with a General timeout error', async () => {
+  it('lists the secrets of the request longest first, and only those', async () => {
+    account().post('/oauth2/token').reply(200, '{}');
+    const { secrets } = await requestXiaomi({
+      ...tokenRequest,
+      params: { client_id: 'id', client_secret: 'ab', refresh_token: 'abc', code: 'not-secret' },
+    });
+    expect(secrets).toEqual(['abc', 'ab']);
+  });
+
+  it('gives up on a slow answer with a General timeout error that says how long it waited', async () => {
     account().post('/oauth2/token').delay(500).reply(200, '{}');
     const error = await rejectionOf(requestXiaomi(tokenRequest, 50));
     expect(error).toMatchObject({
       code: ConnectorErrorCodes.General,
-      data: { endpoint: '/oauth2/token', reason: 'timeout' },
+      data: {
+        endpoint: '/oauth2/token',
+        reason: 'timeout',
+        hint: 'Xiaomi is slow or unreachable from the Logto server; try again later.',
+        errorDescription:
+          'Xiaomi did not answer account.xiaomi.com/oauth2/token within 0.05 s: Xiaomi is slow or unreachable from the Logto server; try again later.',
+      },
     });
   });
 
@@ -63,14 +78,44 @@ describe('requestXiaomi', () => {
     });
   });
 
-  it('names the socket error code of a network failure', async () => {
+  it('waits 5 s by default, and clears its timer once the answer is read', async () => {
+    const set = vi.spyOn(globalThis, 'setTimeout');
+    const clear = vi.spyOn(globalThis, 'clearTimeout');
+    account().post('/oauth2/token').reply(200, '{}');
+    await requestXiaomi(tokenRequest);
+    const index = set.mock.calls.findIndex(([, delay]) => delay === 5000);
+    expect(index).toBeGreaterThanOrEqual(0);
+    expect(clear).toHaveBeenCalledWith(set.mock.results[index]?.value);
+    vi.restoreAllMocks();
+  });
+
+  it('names the socket error code of a network failure and what to check', async () => {
     account()
       .post('/oauth2/token')
       .replyWithError(Object.assign(new Error('refused'), { code: 'ECONNREFUSED' }));
     const error = await rejectionOf(requestXiaomi(tokenRequest));
     expect(error).toMatchObject({
       code: ConnectorErrorCodes.General,
-      data: { reason: 'network', cause: 'ECONNREFUSED' },
+      data: {
+        endpoint: '/oauth2/token',
+        reason: 'network',
+        cause: 'ECONNREFUSED',
+        hint: 'Check that the Logto server can reach Xiaomi’s hosts over HTTPS (DNS, firewall, proxy).',
+        errorDescription:
+          'The Logto server could not connect to account.xiaomi.com/oauth2/token (ECONNREFUSED): Check that the Logto server can reach Xiaomi’s hosts over HTTPS (DNS, firewall, proxy).',
+      },
+    });
+  });
+
+  it('leaves the cause out of the sentence when the failure names none', async () => {
+    openApi().get('/user/profile').query(true).replyWithError('socket closed');
+    const error = await rejectionOf(requestXiaomi(profileRequest));
+    expect(error.data).toMatchObject({
+      reason: 'network',
+      cause: undefined,
+      errorDescription: expect.stringMatching(
+        /^The Logto server could not connect to open\.account\.xiaomi\.com\/user\/profile: /,
+      ),
     });
   });
 });

@@ -1,8 +1,15 @@
 import { ConnectorErrorCodes } from '@logto/connector-kit';
-import ky from 'ky';
 import type { ZodType, ZodTypeDef } from 'zod';
 import { requestTimeout, xiaomiJsonPrefix } from './constant.js';
-import { httpStatusError, invalidResponse, requestFailed, xiaomiError } from './errors.js';
+import {
+  type HintOverrides,
+  httpStatusError,
+  invalidResponse,
+  timedOut,
+  unreachable,
+  type XiaomiFailure,
+  xiaomiError,
+} from './errors.js';
 
 export type XiaomiRequest = {
   method: 'get' | 'post';
@@ -12,28 +19,41 @@ export type XiaomiRequest = {
 };
 
 export type XiaomiAnswer = {
-  endpoint: string;
+  url: URL;
   status: number;
-  /** The parsed JSON, or `undefined` when the body is not JSON. */
+  /** The parsed JSON, exactly as Xiaomi sent it, or `undefined` when the body is not JSON. */
   body: unknown;
+  /** The secret values the request carried, to keep out of any error about its answer. */
+  secrets: string[];
 };
 
 export type AnswerRules<T> = {
   /** Finds Xiaomi's own error in a body, whatever the HTTP status. */
-  readError: (body: unknown) => { code?: string | number; description?: string } | undefined;
+  readError: (body: unknown) => XiaomiFailure | undefined;
   /** The ConnectorError code for a 4xx answer that carries no readable Xiaomi error. */
   clientErrorCode: (status: number) => ConnectorErrorCodes;
   guard: ZodType<T, ZodTypeDef, unknown>;
+  hintOverrides?: HintOverrides;
 };
 
 /** Parameters whose values must never leave this module, not even inside an error text. */
 const secretParams = ['client_secret', 'token', 'refresh_token'];
 
-const redactSecrets = (text: string, params: Record<string, string>) =>
+const secretsOf = (params: Record<string, string>) =>
   secretParams
     .map((key) => params[key])
     .filter((secret): secret is string => Boolean(secret))
-    .reduce((redacted, secret) => redacted.replaceAll(secret, '[redacted]'), text);
+    // Longest first, so that a secret inside another cannot leave part of the longer one.
+    .sort((a, b) => b.length - a.length);
+
+const conceal = (text: string, secrets: string[]) =>
+  secrets.reduce((hidden, secret) => hidden.replaceAll(secret, '[redacted]'), text);
+
+/** Xiaomi's error with any secret of the request it echoes hidden, ready to go into an error. */
+const concealFailure = ({ code, description }: XiaomiFailure, secrets: string[]) => ({
+  code: typeof code === 'string' ? conceal(code, secrets) : code,
+  description: description === undefined ? undefined : conceal(description, secrets),
+});
 
 const parseXiaomiJson = (text: string): unknown => {
   const trimmed = text.trimStart();
@@ -67,7 +87,7 @@ export const requestXiaomi = async (
   { method, url, params }: XiaomiRequest,
   timeout = requestTimeout,
 ): Promise<XiaomiAnswer> => {
-  const endpoint = new URL(url).pathname;
+  const target = new URL(url);
   const encoded = new URLSearchParams(params);
 
   // One timer bounds the body as well as the headers; ky's own timeout stops at the headers.
@@ -78,6 +98,8 @@ export const requestXiaomi = async (
   );
 
   try {
+    // Loaded on first use, like the other heavy parts: Logto imports every connector at start.
+    const { default: ky } = await import('ky');
     const response = await ky(url, {
       method,
       ...(method === 'post' ? { body: encoded } : { searchParams: encoded }),
@@ -86,13 +108,11 @@ export const requestXiaomi = async (
       retry: 0,
       throwHttpErrors: false,
     });
-    const text = redactSecrets(await response.text(), params);
+    const body = parseXiaomiJson(await response.text());
 
-    return { endpoint, status: response.status, body: parseXiaomiJson(text) };
+    return { url: target, status: response.status, body, secrets: secretsOf(params) };
   } catch (error) {
-    throw isTimeout(error)
-      ? requestFailed(endpoint, 'timeout')
-      : requestFailed(endpoint, 'network', networkCause(error));
+    throw isTimeout(error) ? timedOut(target, timeout) : unreachable(target, networkCause(error));
   } finally {
     clearTimeout(timer);
   }
@@ -100,26 +120,26 @@ export const requestXiaomi = async (
 
 /** Reads an answer in Xiaomi's order: its own error first, then the HTTP status, then the shape. */
 export const readXiaomiAnswer = <T>(
-  { endpoint, status, body }: XiaomiAnswer,
-  { readError, clientErrorCode, guard }: AnswerRules<T>,
+  { url, status, body, secrets }: XiaomiAnswer,
+  { readError, clientErrorCode, guard, hintOverrides }: AnswerRules<T>,
 ): T => {
   const failure = readError(body);
   if (failure) {
-    throw xiaomiError(failure.code, failure.description);
+    throw xiaomiError(concealFailure(failure, secrets), hintOverrides);
   }
 
   if (status >= 400) {
     const code = status < 500 ? clientErrorCode(status) : ConnectorErrorCodes.General;
-    throw httpStatusError(endpoint, status, code);
+    throw httpStatusError(url, status, code);
   }
 
   if (body === undefined) {
-    throw invalidResponse(endpoint, 'The body is not JSON.');
+    throw invalidResponse(url, 'the body is not JSON');
   }
 
   const result = guard.safeParse(body);
   if (!result.success) {
-    throw invalidResponse(endpoint, 'The body does not have the expected fields.');
+    throw invalidResponse(url, 'the body lacks the expected fields');
   }
 
   return result.data;

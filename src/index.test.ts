@@ -34,6 +34,8 @@ const replyToken = (status: number, body: string | object) =>
 const replyProfile = (status: number, body: string | object) =>
   openApi().get('/user/profile').query(true).reply(status, body);
 
+const noSession = async () => undefined;
+
 const signIn = async (data: unknown = callback, config: unknown = mockConfig) =>
   (await connectorWith(config)).getUserInfo(data, async () => ({}));
 
@@ -47,56 +49,86 @@ describe('metadata', () => {
       id: 'xiaomi-universal',
       target: 'xiaomi',
       platform: ConnectorPlatform.Universal,
-      name: { en: 'Xiaomi', 'zh-CN': '小米' },
       logo: './logo.svg',
       logoDark: null,
-      readme: './README.md',
+      readme: './docs/admin-guide.md',
       isTokenStorageSupported: true,
-    });
-    expect(connector.metadata.description).toMatchObject({
-      en: expect.any(String),
-      'zh-CN': expect.any(String),
     });
   });
 
-  it('declares the four settings of the official connector and masks the secret', async () => {
+  it('names Xiaomi in each language of the Console, and describes it in each', async () => {
+    const { name, description } = (await connectorWith()).metadata;
+    expect(name).toEqual({
+      en: 'Xiaomi',
+      'zh-CN': '小米',
+      'tr-TR': 'Xiaomi',
+      ko: '샤오미',
+      ja: 'シャオミ',
+    });
+    expect(description).toEqual({
+      en: expect.stringContaining('Xiaomi account'),
+      'zh-CN': expect.stringContaining('小米账号'),
+      'tr-TR': expect.stringContaining('Xiaomi hesabı'),
+      ko: expect.stringContaining('샤오미 계정'),
+      ja: expect.stringContaining('Xiaomi アカウント'),
+    });
+  });
+
+  it('declares the settings of the official connector, masks the secret and explains each', async () => {
     const { formItems } = (await connectorWith()).metadata;
     expect(formItems).toEqual([
-      expect.objectContaining({
+      {
         key: 'clientId',
         type: ConnectorConfigFormItemType.Text,
+        label: 'Client ID',
         required: true,
-      }),
-      expect.objectContaining({
+        placeholder: '<AppID>',
+        description: expect.stringContaining('AppID'),
+      },
+      {
         key: 'clientSecret',
         type: ConnectorConfigFormItemType.Text,
+        label: 'Client Secret',
         required: true,
         isConfidential: true,
-      }),
-      expect.objectContaining({
+        placeholder: '<AppSecret>',
+        description: expect.stringContaining('AppSecret'),
+      },
+      {
         key: 'scope',
         type: ConnectorConfigFormItemType.MultilineText,
+        label: 'Scope',
         required: false,
         placeholder: '1',
-      }),
-      expect.objectContaining({
+        description: expect.stringMatching(/separated by spaces.*Scope 1 .* always requested/),
+      },
+      {
         key: 'skipConfirm',
         type: ConnectorConfigFormItemType.Switch,
+        label: 'Skip Xiaomi consent page',
         required: false,
         defaultValue: false,
-      }),
-      expect.objectContaining({ key: 'redirectUri', required: false }),
+        description: expect.stringContaining('skip the consent page'),
+      },
+      {
+        key: 'redirectUri',
+        type: ConnectorConfigFormItemType.Text,
+        label: 'Callback URL for token refresh',
+        required: false,
+        placeholder: 'https://your.logto.endpoint/callback/<connector-id>',
+        description: expect.stringMatching(/token storage.*refreshing a token/),
+      },
     ]);
   });
 
-  it('ships the logo and readme it names', () => {
+  it('ships the logo and the guide it names', () => {
     const packageFile = (name: string) => fileURLToPath(new URL(`../${name}`, import.meta.url));
     expect(readFileSync(packageFile('logo.svg'), 'utf8')).toMatch(/^<svg[\s\S]*<\/svg>\s*$/);
-    expect(existsSync(packageFile('README.md'))).toBe(true);
+    expect(existsSync(packageFile('docs/admin-guide.md'))).toBe(true);
   });
 });
 
-describe('config guard', () => {
+describe('settings', () => {
   it('accepts a config saved by the official connector, redirectUri included', async () => {
     const { configGuard } = await connectorWith();
     const saved = { ...mockConfig, scope: '1 3', skipConfirm: true, redirectUri: mockRedirectUri };
@@ -104,17 +136,45 @@ describe('config guard', () => {
   });
 
   it.each([
-    ['no clientSecret', { clientId: mockClientId }],
-    ['an empty clientId', { clientId: '', clientSecret: mockClientSecret }],
-    ['a numeric clientId', { clientId: Number(mockClientId), clientSecret: mockClientSecret }],
-    ['skipConfirm as text', { ...mockConfig, skipConfirm: 'yes' }],
-    ['no config at all', null],
-  ])('refuses %s with InvalidConfig', async (_, config) => {
+    ['no clientSecret', { clientId: mockClientId }, 'clientSecret: Required'],
+    ['an empty clientId', { clientId: '', clientSecret: mockClientSecret }, 'clientId: String'],
+    [
+      'a numeric clientId',
+      { clientId: Number(mockClientId), clientSecret: mockClientSecret },
+      'clientId: Expected string, received number',
+    ],
+    ['skipConfirm as text', { ...mockConfig, skipConfirm: 'yes' }, 'skipConfirm: Expected boolean'],
+    ['no config at all', null, 'settings: Expected object, received null'],
+  ])('refuses %s with InvalidConfig naming the setting', async (_, config, issue) => {
     const connector = await connectorWith(config);
     const error = await rejectionOf(
       connector.getAuthorizationUri(mockAuthorizationRequest, async () => undefined),
     );
-    expect(error).toMatchObject({ code: ConnectorErrorCodes.InvalidConfig });
+    expect(error).toMatchObject({
+      code: ConnectorErrorCodes.InvalidConfig,
+      data: {
+        hint: 'Fill in clientId and clientSecret with the AppID and AppSecret of the Xiaomi app, as text.',
+        errorDescription: expect.stringMatching(
+          new RegExp(`^The Xiaomi connector settings are invalid \\(.*${issue}.*\\): Fill in`),
+        ),
+      },
+    });
+  });
+
+  it('lists every setting that is wrong, separated by semicolons', async () => {
+    const connector = await connectorWith({ clientId: 7 });
+    const error = await rejectionOf(
+      connector.getAuthorizationUri(mockAuthorizationRequest, noSession),
+    );
+    expect(error.data).toMatchObject({
+      issues: [
+        { path: 'clientId', message: 'Expected string, received number' },
+        { path: 'clientSecret', message: 'Required' },
+      ],
+      errorDescription: expect.stringContaining(
+        '(clientId: Expected string, received number; clientSecret: Required)',
+      ),
+    });
   });
 });
 
@@ -149,8 +209,13 @@ describe('getAuthorizationUri', () => {
   it.each([
     ['the request scope first', { scope: '1 3' }, { scope: '1 6' }, '1 6'],
     ['the configured scope next', { scope: '1 3' }, {}, '1 3'],
+    ['the configured scope when the request’s is blank', { scope: '1 3' }, { scope: ' ' }, '1 3'],
     ['scope 1 when none is set', {}, {}, '1'],
     ['scope 1 when the configured one is blank', { scope: '  ' }, {}, '1'],
+    ['scope 1 in front of a configured scope without it', { scope: '3' }, {}, '1 3'],
+    ['scope 1 in front of a requested scope without it', {}, { scope: '6 4' }, '1 6 4'],
+    ['the given order when 1 is there', { scope: '3 1 6' }, {}, '3 1 6'],
+    ['each id once, spaces tidied', { scope: '  3  3\t6 1 6 ' }, {}, '3 6 1'],
   ])('uses %s', async (_, config, request, expected) => {
     const url = await authorize({ ...mockConfig, ...config }, request);
     expect(url.searchParams.get('scope')).toBe(expected);
@@ -252,6 +317,29 @@ describe('getUserInfo', () => {
     expect(results.map(({ id }) => id)).toEqual(users);
   });
 
+  it.each([
+    ['a one-letter AppSecret', { clientSecret: 's' }, mockAccessToken],
+    ['a two-letter AppSecret', { clientSecret: 'ac' }, mockAccessToken],
+    [
+      'an AppSecret equal to a key of the answer',
+      { clientSecret: 'access_token' },
+      mockAccessToken,
+    ],
+    ['a one-letter access token', {}, 'a'],
+    ['a two-letter access token', {}, 'da'],
+    ['an access token that occurs in the profile', {}, 'mock-union-id'],
+  ])('signs in with %s, rawData exactly as Xiaomi sent it', async (_, config, accessToken) => {
+    const tokenAnswer = { ...mockTokenAnswer, access_token: accessToken };
+    replyToken(200, prefixed(tokenAnswer));
+    openApi()
+      .get('/user/profile')
+      .query({ clientId: mockClientId, token: accessToken })
+      .reply(200, mockProfileAnswer);
+    const user = await signIn(callback, { ...mockConfig, ...config });
+    expect(user).toMatchObject({ id: 'mock-union-id', name: 'Lei' });
+    expect(user.rawData).toStrictEqual(mockProfileAnswer);
+  });
+
   describe('callback', () => {
     it('reports a refusal as AuthorizationFailed and asks Xiaomi nothing', async () => {
       const token = replyToken(200, prefixed(mockTokenAnswer));
@@ -266,18 +354,39 @@ describe('getUserInfo', () => {
     });
 
     it.each([
-      ['an empty object', {}],
-      ['no code', { redirectUri: mockRedirectUri }],
-      ['no redirectUri', { code: mockCode }],
-      ['an empty code', { code: '', redirectUri: mockRedirectUri }],
-      ['a numeric code', { code: 123, redirectUri: mockRedirectUri }],
-      ['null', null],
-      ['a string', 'code=abc'],
-    ])('refuses %s with General and asks Xiaomi nothing', async (_, data) => {
-      const token = replyToken(200, prefixed(mockTokenAnswer));
-      const error = await rejectionOf(signIn(data));
-      expect(error).toMatchObject({ code: ConnectorErrorCodes.General });
-      expect(token.isDone()).toBe(false);
+      ['an empty object', {}, 'no fields'],
+      ['no code', { redirectUri: mockRedirectUri, state: 's' }, 'only redirectUri, state'],
+      ['no redirectUri', { code: mockCode }, 'only code'],
+      ['an empty code', { code: '', redirectUri: mockRedirectUri }, 'only code, redirectUri'],
+      ['a numeric code', { code: 123, redirectUri: mockRedirectUri }, 'only code, redirectUri'],
+      ['null', null, 'null'],
+      ['a string', 'code=abc', 'a string'],
+    ])(
+      'refuses %s with General, says what it held and asks Xiaomi nothing',
+      async (_, data, held) => {
+        const token = replyToken(200, prefixed(mockTokenAnswer));
+        const error = await rejectionOf(signIn(data));
+        expect(error).toMatchObject({
+          code: ConnectorErrorCodes.General,
+          data: {
+            received: held,
+            hint: expect.stringContaining('/callback/<connector id>'),
+            errorDescription: `Logto passed a callback without Xiaomi’s code or error (it held ${held}): ${
+              (error.data as { hint: string }).hint
+            }`,
+          },
+        });
+        expect(token.isDone()).toBe(false);
+      },
+    );
+
+    it('names at most ten fields of a crowded callback, never their values', async () => {
+      const crowded = Object.fromEntries(
+        Array.from({ length: 12 }, (_, index) => [`f${index}`, `value-${index}`]),
+      );
+      const error = await rejectionOf(signIn(crowded));
+      expect(error.data).toMatchObject({ received: 'only f0, f1, f2, f3, f4, f5, f6, f7, f8, f9' });
+      expect(JSON.stringify(error.data)).not.toContain('value-');
     });
   });
 

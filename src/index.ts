@@ -8,20 +8,19 @@ import {
   type SocialConnector,
   type SocialUserInfo,
   type TokenResponse,
-  validateConfig,
 } from '@logto/connector-kit';
 import {
   authorizationEndpoint,
   defaultMetadata,
-  defaultScope,
   emailScope,
   phoneAndEmailEndpoint,
   phoneScope,
   profileEndpoint,
+  profileScope,
   tokenEndpoint,
 } from './constant.js';
 import { normalizeEmail, normalizePhone } from './contact.js';
-import { xiaomiError } from './errors.js';
+import { type HintOverrides, invalidSettings, unusableCallback, xiaomiError } from './errors.js';
 import { type AnswerRules, callXiaomi } from './http.js';
 import {
   callbackGuard,
@@ -36,14 +35,20 @@ import {
 } from './types.js';
 
 const loadConfig = async (getConfig: GetConnectorConfig): Promise<XiaomiConfig> => {
-  const config = await getConfig(defaultMetadata.id);
-  validateConfig(config, xiaomiConfigGuard);
-  return config;
+  const result = xiaomiConfigGuard.safeParse(await getConfig(defaultMetadata.id));
+  if (!result.success) {
+    throw invalidSettings(
+      result.error.issues.map(({ path, message }) => ({ path: path.join('.'), message })),
+    );
+  }
+  return result.data;
 };
 
-const nonBlank = (value: string | undefined) => (value && /\S/.test(value) ? value : undefined);
-
-const configuredScope = (config: XiaomiConfig) => nonBlank(config.scope) ?? defaultScope;
+/** The scope ids of `scope`, once each and in order, with the profile's in front when missing. */
+const withProfileScope = (scope: string | undefined) => {
+  const ids = new Set(scope?.split(/\s+/).filter(Boolean));
+  return (ids.has(profileScope) ? [...ids] : [profileScope, ...ids]).join(' ');
+};
 
 const getAuthorizationUri =
   (getConfig: GetConnectorConfig): GetAuthorizationUri =>
@@ -56,7 +61,7 @@ const getAuthorizationUri =
       redirect_uri: redirectUri,
       response_type: 'code',
       state,
-      scope: nonBlank(scope) ?? configuredScope(config),
+      scope: withProfileScope(scope?.trim() || config.scope),
       skip_confirm: String(config.skipConfirm ?? false),
     });
 
@@ -78,26 +83,40 @@ const readOauthError = (value: unknown) => {
     : undefined;
 };
 
+/** What a callback held, for the admin: its keys, never its values. */
+const describeCallback = (data: unknown) => {
+  if (typeof data !== 'object' || data === null) {
+    return data === null ? 'null' : `a ${typeof data}`;
+  }
+  const keys = Object.keys(data);
+  return keys.length === 0 ? 'no fields' : `only ${keys.slice(0, 10).join(', ')}`;
+};
+
 const readCallback = (data: unknown) => {
   const refusal = readOauthError(data);
   if (refusal) {
-    throw xiaomiError(refusal.code, refusal.description);
+    throw xiaomiError(refusal);
   }
 
   const callback = callbackGuard.safeParse(data);
   if (!callback.success) {
-    throw new ConnectorError(ConnectorErrorCodes.General, {
-      reason: 'The callback carries neither an error nor a code with its redirectUri.',
-    });
+    throw unusableCallback(describeCallback(data));
   }
 
   return callback.data;
 };
 
-const tokenRules = (clientErrorCode: ConnectorErrorCodes): AnswerRules<TokenAnswer> => ({
+/** How a token answer's failures read: the code for a bare 4xx, and hints fit for the grant. */
+type TokenFailures = { clientErrorCode: ConnectorErrorCodes; hintOverrides?: HintOverrides };
+
+const tokenRules = ({
+  clientErrorCode,
+  hintOverrides,
+}: TokenFailures): AnswerRules<TokenAnswer> => ({
   readError: readOauthError,
   clientErrorCode: () => clientErrorCode,
   guard: tokenAnswerGuard,
+  hintOverrides,
 });
 
 const openApiRules = <T>(guard: AnswerRules<T>['guard']): AnswerRules<T> => ({
@@ -113,7 +132,7 @@ const openApiRules = <T>(guard: AnswerRules<T>['guard']): AnswerRules<T> => ({
 const requestToken = async (
   config: XiaomiConfig,
   grant: Record<string, string>,
-  clientErrorCode: ConnectorErrorCodes,
+  failures: TokenFailures,
 ) => {
   // Loaded on first use: it would add about a fifth to the package's import time at Logto's start.
   const { default: snakecaseKeys } = await import('snakecase-keys');
@@ -122,7 +141,7 @@ const requestToken = async (
     clientSecret: config.clientSecret,
     ...grant,
   });
-  return callXiaomi({ method: 'post', url: tokenEndpoint, params }, tokenRules(clientErrorCode));
+  return callXiaomi({ method: 'post', url: tokenEndpoint, params }, tokenRules(failures));
 };
 
 const openApiRequest = (url: string, config: XiaomiConfig, accessToken: string) =>
@@ -162,9 +181,9 @@ const signIn = async (getConfig: GetConnectorConfig, data: unknown) => {
   const token = await requestToken(
     config,
     { grantType: 'authorization_code', code, redirectUri },
-    ConnectorErrorCodes.SocialAuthCodeInvalid,
+    { clientErrorCode: ConnectorErrorCodes.SocialAuthCodeInvalid },
   );
-  const grantedScope = token.scope ?? configuredScope(config);
+  const grantedScope = token.scope ?? withProfileScope(config.scope);
   const [{ profile, rawData }, contact] = await Promise.all([
     fetchProfile(config, token.access_token),
     grantsContact(grantedScope) ? fetchContact(config, token.access_token) : {},
@@ -180,18 +199,26 @@ const signIn = async (getConfig: GetConnectorConfig, data: unknown) => {
   return { tokenResponse: token satisfies TokenResponse, userInfo };
 };
 
+/** Xiaomi wants the registered callback URL on a refresh too, and says only 96002 without it. */
+const missingRedirectUri: HintOverrides = new Map([
+  [
+    '96002',
+    'Set redirectUri in the connector settings to the callback URL registered at Xiaomi: Xiaomi needs it to refresh a token.',
+  ],
+]);
+
 const getAccessTokenByRefreshToken =
   (getConfig: GetConnectorConfig) =>
   async (refreshToken: string): Promise<TokenResponse> => {
     const config = await loadConfig(getConfig);
+    const { redirectUri } = config;
     return requestToken(
       config,
+      { grantType: 'refresh_token', refreshToken, ...(redirectUri ? { redirectUri } : {}) },
       {
-        grantType: 'refresh_token',
-        refreshToken,
-        ...(config.redirectUri ? { redirectUri: config.redirectUri } : {}),
+        clientErrorCode: ConnectorErrorCodes.SocialAccessTokenInvalid,
+        hintOverrides: redirectUri ? undefined : missingRedirectUri,
       },
-      ConnectorErrorCodes.SocialAccessTokenInvalid,
     );
   };
 

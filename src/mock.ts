@@ -41,7 +41,8 @@ export const secrets = [mockClientSecret, mockAccessToken, mockRefreshToken];
 
 /**
  * Awaits a promise that must reject with a ConnectorError and returns that error, after checking
- * that neither its message nor its data carries a secret.
+ * that it carries the sentence Logto shows (`errorDescription`) and that neither its message nor
+ * its data carries a secret.
  */
 export const rejectionOf = async (promise: Promise<unknown>): Promise<ConnectorError> => {
   const error: unknown = await promise.then(
@@ -52,6 +53,10 @@ export const rejectionOf = async (promise: Promise<unknown>): Promise<ConnectorE
   );
   if (!(error instanceof ConnectorError)) {
     throw new Error(`Expected a ConnectorError, got ${String(error)}`);
+  }
+  const { errorDescription } = (error.data ?? {}) as { errorDescription?: unknown };
+  if (typeof errorDescription !== 'string' || !/\S/.test(errorDescription)) {
+    throw new Error(`The ConnectorError has no errorDescription: ${JSON.stringify(error.data)}`);
   }
   const exposed = `${error.message} ${JSON.stringify(error.data)}`;
   for (const secret of secrets) {

@@ -221,6 +221,7 @@ it('getUserInfo yields the profile’s user or a known ConnectorError, never a s
         expect(error).toBeInstanceOf(ConnectorError);
         const { code, message, data } = error as ConnectorError;
         expect(knownCodes).toContain(code);
+        expect(data).toMatchObject({ errorDescription: expect.stringMatching(/\S/) });
         const exposed = `${message} ${JSON.stringify(data)}`;
         expect(exposed).not.toContain(mockClientSecret);
         expect(exposed).not.toContain(accessToken);

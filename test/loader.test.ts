@@ -6,13 +6,15 @@ import { createThroughLogto, loadFactoryThroughLogto, packageRoot } from '../har
 import { mockAuthorizationRequest } from '../src/mock.js';
 
 describe('loading through Logto’s own connector loader', () => {
-  it('accepts the built package and reads its logo and readme files', async () => {
+  it('accepts the built package and reads its logo and the admin guide', async () => {
     const factory = await loadFactoryThroughLogto();
     expect(factory.type).toBe(ConnectorType.Social);
     expect(factory.metadata.id).toBe('xiaomi-universal');
     const logo = readFileSync(join(packageRoot, 'logo.svg')).toString('base64');
     expect(factory.metadata.logo).toBe(`data:image/svg+xml;base64,${logo}`);
-    expect(factory.metadata.readme).toBe(readFileSync(join(packageRoot, 'README.md'), 'utf8'));
+    expect(factory.metadata.readme).toBe(
+      readFileSync(join(packageRoot, 'docs/admin-guide.md'), 'utf8'),
+    );
     expect(factory.configGuard.safeParse({ clientId: '1', clientSecret: 's' }).success).toBe(true);
   });
 
