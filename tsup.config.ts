@@ -1,11 +1,18 @@
 import { defineConfig } from 'tsup';
+import { thirdPartyNotices } from './scripts/third-party-notices.js';
 
+// Logto installs no dependencies for a connector, so every runtime dependency is bundled; only
+// @logto/connector-kit (the one package.json dependency) stays external, to resolve to Logto's
+// own copy, whose ConnectorError class Logto's error handler recognises.
 export default defineConfig({
   entry: ['src/index.ts'],
   format: 'esm',
   target: 'node20',
+  platform: 'node',
   outDir: 'lib',
   dts: true,
   clean: true,
-  sourcemap: true,
+  splitting: true,
+  minify: true,
+  esbuildPlugins: [thirdPartyNotices('lib/THIRD-PARTY-NOTICES.md')],
 });
