@@ -1,0 +1,81 @@
+/**
+ * Drives the Logto test kit of ../shared/logto: a real Logto OSS core built from vendored source,
+ * with PostgreSQL. See its README for what each command does.
+ */
+import { execFile } from 'node:child_process';
+import { existsSync } from 'node:fs';
+import { join, resolve } from 'node:path';
+import { promisify } from 'node:util';
+import { packageRoot } from './logto.js';
+
+export const kitDir = resolve(process.env.LOGTO_KIT ?? join(packageRoot, '..', 'shared', 'logto'));
+const script = join(kitDir, 'logto.sh');
+
+/** What `logto.sh start` exports: endpoints, the instance folder, the Management API secret. */
+export type RunningLogto = {
+  endpoint: string;
+  adminEndpoint: string;
+  instance: string;
+  coreLog: string;
+  m2mAppId: string;
+  m2mSecret: string;
+};
+
+/** The variables the kit reads, and nothing of this process's own Logto settings. */
+const kitEnv = (extra: Record<string, string> = {}) => {
+  const { IGNORE_CONNECTOR_VERSION_CHECK, LOGTO_IGNORE_CONNECTOR_VERSION_CHECK, ...env } =
+    process.env;
+  return { ...env, ...extra };
+};
+
+const runKit = async (args: string[], extra?: Record<string, string>) => {
+  if (!existsSync(script)) {
+    throw new Error(`The Logto kit is missing: ${script} (set LOGTO_KIT to its folder).`);
+  }
+  const { stdout } = await promisify(execFile)('bash', [script, ...args], {
+    env: kitEnv(extra),
+    maxBuffer: 16 * 1024 * 1024,
+  });
+  return stdout.trim();
+};
+
+/** Builds the version once (cached by the kit) and returns the instance folder. */
+export const prepareLogto = async (version: string) =>
+  (await runKit(['prepare', version])).split('\n').at(-1) ?? '';
+
+/** The instance's own Logto CLI, as an admin runs it. */
+export const logtoCli = (instance: string, ...args: string[]) =>
+  runKit(['cli', ...args, '-p', instance]);
+
+const readExports = (text: string) =>
+  Object.fromEntries(
+    [...text.matchAll(/^export (\w+)=(.*)$/gm)].map(([, key, value]) => [key, value ?? '']),
+  );
+
+/** A fresh database and core; `extra` reaches core (e.g. LOGTO_NODE_OPTIONS, SECRET_VAULT_KEK). */
+export const startLogto = async (
+  version: string,
+  extra: Record<string, string>,
+): Promise<RunningLogto> => {
+  const exported = readExports(await runKit(['start', version], extra));
+  const value = (key: string) => {
+    const found = exported[key];
+    if (!found) {
+      throw new Error(`logto.sh start did not export ${key}.`);
+    }
+    return found;
+  };
+  return {
+    endpoint: value('LOGTO_ENDPOINT'),
+    adminEndpoint: value('LOGTO_ADMIN_ENDPOINT'),
+    instance: value('LOGTO_INSTANCE'),
+    coreLog: value('LOGTO_CORE_LOG'),
+    m2mAppId: value('LOGTO_M2M_APP_ID'),
+    m2mSecret: value('LOGTO_M2M_SECRET'),
+  };
+};
+
+export const stopLogto = () => runKit(['stop']);
+
+/** The kit's preload that routes hosts to a stand-in inside core (fetch, node:http/https). */
+export const routeHostsPreload = join(kitDir, 'examples', 'route-hosts.mjs');
