@@ -3,11 +3,11 @@
  * callback server on 127.0.0.1, and tells the admin what to check when it fails.
  */
 import { once } from 'node:events';
-import { createServer } from 'node:http';
+import { createServer, type Server } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { ConnectorError } from '@logto/connector-kit';
 import { mockAuthorizationRequest } from '../src/mock.js';
-import { createThroughLogto } from './logto.js';
+import { createFromBuild } from './logto.js';
 import { redact } from './redact.js';
 
 export type TryOptions = {
@@ -18,18 +18,56 @@ export type TryOptions = {
   /** 0 picks a free port. */
   port: number;
   /** How long to wait for the browser to come back. */
-  waitMs?: number;
+  waitMs: number;
 };
+
+/** A mistake in how `try` was called: shown as one sentence with the usage, exit code 2. */
+export class TryUsageError extends Error {}
 
 const callbackPath = '/callback/xiaomi-universal';
 
-const hintOf = (data: unknown) =>
-  data && typeof data === 'object' && 'hint' in data && typeof data.hint === 'string'
-    ? data.hint
-    : undefined;
+const listenOn = async (server: Server, port: number) => {
+  server.listen(port, '127.0.0.1');
+  try {
+    await once(server, 'listening');
+  } catch (error) {
+    const code = (error as NodeJS.ErrnoException).code;
+    throw new TryUsageError(
+      code === 'EADDRINUSE'
+        ? `Port ${port} is already in use; choose another with --port.`
+        : `Port ${port} cannot be used (${code}); choose another with --port.`,
+    );
+  }
+  return `http://127.0.0.1:${(server.address() as AddressInfo).port}${callbackPath}`;
+};
+
+const dataOf = (error: ConnectorError) =>
+  (error.data ?? {}) as { code?: unknown; reason?: unknown; hint?: unknown };
+
+/** What to check, said for someone at this terminal rather than for a Logto admin. */
+export const terminalHint = (error: ConnectorError, callbackUrl: string) => {
+  const { code, reason, hint } = dataOf(error);
+  if (code === 96010) {
+    return `Register ${callbackUrl} (the callback URL printed above) in the Xiaomi console.`;
+  }
+  if (reason === 'network') {
+    return 'This machine could not reach Xiaomi: check its network connection, DNS and proxy.';
+  }
+  if (reason === 'timeout') {
+    return 'Xiaomi did not answer this machine in time: check its network connection, then try again.';
+  }
+  return typeof hint === 'string' ? hint : 'See the error above.';
+};
+
+/** A wait for people: `5 minutes`, `1 minute`, `30 seconds`. */
+export const describeWait = (ms: number) => {
+  const [count, unit] = ms >= 60_000 ? [ms / 60_000, 'minute'] : [ms / 1000, 'second'];
+  const rounded = Math.round(count * 10) / 10;
+  return `${rounded} ${unit}${rounded === 1 ? '' : 's'}`;
+};
 
 export const runTry = async (
-  { clientId, clientSecret, scope, skipConfirm, port, waitMs = 5 * 60 * 1000 }: TryOptions,
+  { clientId, clientSecret, scope, skipConfirm, port, waitMs }: TryOptions,
   print: (line: string) => void = console.log,
 ): Promise<number> => {
   let deliver: (query: Record<string, string>) => void = () => {};
@@ -47,12 +85,10 @@ export const runTry = async (
       .end('Xiaomi came back. You can close this tab and read the terminal.');
     deliver(Object.fromEntries(url.searchParams));
   });
-  server.listen(port, '127.0.0.1');
-  await once(server, 'listening');
-  const callbackUrl = `http://127.0.0.1:${(server.address() as AddressInfo).port}${callbackPath}`;
+  const callbackUrl = await listenOn(server, port);
 
   try {
-    const connector = await createThroughLogto({
+    const connector = await createFromBuild({
       clientId,
       clientSecret,
       scope,
@@ -68,12 +104,15 @@ export const runTry = async (
     print(
       'If Xiaomi shows error 96010 instead of a consent page, register the callback URL above.',
     );
+    print(
+      `Waiting up to ${describeWait(waitMs)} for Xiaomi to send the browser back; Ctrl-C stops.`,
+    );
 
     const timer = setTimeout(() => deliver({}), waitMs);
     const query = await arrived;
     clearTimeout(timer);
     if (Object.keys(query).length === 0) {
-      print('No callback arrived in time.');
+      print(`No callback arrived within ${describeWait(waitMs)}.`);
       return 1;
     }
 
@@ -90,7 +129,7 @@ export const runTry = async (
     }
     print(`Sign-in failed: ConnectorError ${error.code}`);
     print(JSON.stringify(redact(error.data), null, 2));
-    print(`What to check: ${hintOf(error.data) ?? 'see the error above.'}`);
+    print(`What to check: ${terminalHint(error, callbackUrl)}`);
     return 1;
   } finally {
     server.closeAllConnections();

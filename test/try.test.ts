@@ -1,12 +1,18 @@
-/** `npm run try` against the stand-in: the same routing as the demo, a real callback server. */
+/** `npm run try`: its command line, and a whole run against the stand-in with a real callback server. */
+import { execFile } from 'node:child_process';
 import { once } from 'node:events';
 import type { AddressInfo } from 'node:net';
 import { createServer } from 'node:net';
+import { PassThrough } from 'node:stream';
+import { promisify } from 'node:util';
+import { ConnectorError, ConnectorErrorCodes } from '@logto/connector-kit';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { authorizeAs } from '../harness/browser.js';
+import { packageRoot } from '../harness/logto.js';
 import { routeXiaomiTo } from '../harness/route.js';
 import { demoApp, startXiaomiStandIn, type XiaomiStandIn } from '../harness/stand-in.js';
-import { runTry } from '../harness/try-app.js';
+import { describeWait, runTry, terminalHint } from '../harness/try-app.js';
+import { defaultPort, parseTryArguments, promptSecret } from '../harness/try-cli.js';
 
 const freePort = async () => {
   const probe = createServer().listen(0, '127.0.0.1');
@@ -17,52 +23,220 @@ const freePort = async () => {
   return port;
 };
 
-let port: number;
-let standIn: XiaomiStandIn;
-let unroute: () => Promise<void>;
-
-beforeAll(async () => {
-  port = await freePort();
-  standIn = await startXiaomiStandIn({
-    apps: [{ ...demoApp, redirectUris: [`http://127.0.0.1:${port}/callback/xiaomi-universal`] }],
-  });
-  unroute = routeXiaomiTo(standIn.origin);
-});
-
-afterAll(async () => {
-  await unroute();
-  await standIn.close();
-});
-
-/** Runs `try`, plays the browser once it prints the authorize URL, and returns what it printed. */
-const tryWith = async (clientSecret: string) => {
-  const lines: string[] = [];
-  let authorizeUrl: (url: string) => void = () => {};
-  const printed = new Promise<string>((resolve) => {
-    authorizeUrl = resolve;
-  });
-  const exitCode = runTry(
-    { clientId: demoApp.clientId, clientSecret, scope: '1 6', port, waitMs: 10_000 },
-    (line) => {
-      lines.push(line);
-      const url = /https:\/\/account\.xiaomi\.com\/oauth2\/authorize\S+/.exec(line)?.[0];
-      if (url) {
-        authorizeUrl(url);
-      }
-    },
-  );
-  const { callback } = await authorizeAs(await printed, { decision: 'approve' });
-  const callbackUrl = new URL(`http://127.0.0.1:${port}/callback/xiaomi-universal`);
-  callbackUrl.search = new URLSearchParams(callback).toString();
-  await fetch(callbackUrl);
-  return { exitCode: await exitCode, output: lines.join('\n') };
+/** Runs scripts/try.ts as `npm run try` does, with no terminal attached. */
+const tryCommand = async (args: string[], env: Record<string, string> = {}) => {
+  const { XIAOMI_CLIENT_SECRET, ...inherited } = process.env;
+  try {
+    const { stdout, stderr } = await promisify(execFile)(
+      process.execPath,
+      ['--import', 'tsx', 'scripts/try.ts', ...args],
+      { cwd: packageRoot, env: { ...inherited, ...env }, timeout: 20_000 },
+    );
+    return { exitCode: 0, stdout, stderr };
+  } catch (error) {
+    const { code, stdout, stderr } = error as { code: number; stdout: string; stderr: string };
+    return { exitCode: code, stdout, stderr };
+  }
 };
 
-describe('npm run try', () => {
-  it('prints the callback URL, the authorize URL and the signed-in user', async () => {
+describe.concurrent('the try command line', () => {
+  it.each([['--help'], ['-h']])('%s prints the usage and exits 0', async (flag) => {
+    const { exitCode, stdout } = await tryCommand([flag]);
+    expect(exitCode).toBe(0);
+    expect(stdout).toMatch(/^Usage: npm run try -- --client-id <AppID>/);
+    expect(stdout).toContain('XIAOMI_CLIENT_SECRET');
+    expect(stdout).toContain(`--port ${defaultPort}`);
+  });
+
+  it.each([
+    ['a typo', ['--clientid', 'x'], 'Unknown option --clientid.'],
+    [
+      'the AppSecret as a flag',
+      ['--client-id', 'x', '--client-secret', 's'],
+      'Unknown option --client-secret.',
+    ],
+    ['no AppID', [], '--client-id is required: the AppID of your Xiaomi app.'],
+    [
+      'a port out of range',
+      ['--client-id', 'x', '--port', '99999'],
+      '--port must be a whole number from 1 to 65535, not "99999".',
+    ],
+    [
+      'a port that is no number',
+      ['--client-id', 'x', '--port', 'http'],
+      '--port must be a whole number from 1 to 65535, not "http".',
+    ],
+    [
+      'an option without its value',
+      ['--client-id', 'x', '--port'],
+      'The option --port needs a value.',
+    ],
+    [
+      'a stray argument',
+      ['--client-id', 'x', 'extra'],
+      'Unexpected argument extra; every value follows its option.',
+    ],
+    [
+      'a wait of no time',
+      ['--client-id', 'x', '--wait', '0'],
+      '--wait must be a number of minutes above 0, not "0".',
+    ],
+    [
+      'no AppSecret and no terminal',
+      ['--client-id', 'x'],
+      'Set XIAOMI_CLIENT_SECRET to the AppSecret: there is no terminal to ask for it.',
+    ],
+  ])('refuses %s in one sentence with the usage, exit 2', async (_, args, sentence) => {
+    const { exitCode, stdout, stderr } = await tryCommand(args);
+    expect(exitCode).toBe(2);
+    expect(stdout).toBe('');
+    expect(stderr.split('\n')[0]).toBe(sentence);
+    expect(stderr).toContain('Usage: npm run try');
+    expect(stderr).not.toMatch(/^\s+at |ERR_/m);
+  });
+
+  it('refuses a port in use in one sentence with the usage, exit 2', async () => {
+    const busy = createServer().listen(0, '127.0.0.1');
+    await once(busy, 'listening');
+    const { port } = busy.address() as AddressInfo;
+    try {
+      const { exitCode, stderr } = await tryCommand(['--client-id', 'x', '--port', String(port)], {
+        XIAOMI_CLIENT_SECRET: 'secret-from-env',
+      });
+      expect(exitCode).toBe(2);
+      expect(stderr.split('\n')[0]).toBe(
+        `Port ${port} is already in use; choose another with --port.`,
+      );
+      expect(stderr).not.toMatch(/^\s+at |EADDRINUSE/m);
+    } finally {
+      busy.close();
+    }
+  });
+});
+
+describe('parseTryArguments', () => {
+  it('fills the defaults: Logto-free port, five minutes, no consent skip', () => {
+    expect(parseTryArguments(['--client-id', ' 123 '])).toEqual({
+      help: false,
+      options: { clientId: '123', skipConfirm: false, port: 3100, waitMs: 300_000 },
+    });
+  });
+
+  it('takes every option', () => {
+    expect(
+      parseTryArguments([
+        '--client-id=1',
+        '--scope',
+        '1 3',
+        '--skip-confirm',
+        '--port',
+        '8080',
+        '--wait',
+        '0.5',
+      ]),
+    ).toEqual({
+      help: false,
+      options: { clientId: '1', scope: '1 3', skipConfirm: true, port: 8080, waitMs: 30_000 },
+    });
+  });
+});
+
+describe('promptSecret', () => {
+  it('reads the AppSecret from the terminal without writing it back', async () => {
+    const input = Object.assign(new PassThrough(), { isTTY: true, setRawMode: () => input });
+    const output = new PassThrough();
+    const written: string[] = [];
+    output.on('data', (chunk: Buffer) => written.push(chunk.toString()));
+    const secret = promptSecret(input, output);
+    input.write('  typed-secret \n');
+    expect(await secret).toBe('typed-secret');
+    expect(written.join('')).toBe('AppSecret (not shown): \n');
+  });
+});
+
+describe('what try tells the terminal', () => {
+  const callbackUrl = 'http://127.0.0.1:3100/callback/xiaomi-universal';
+  const failure = (data: object) => new ConnectorError(ConnectorErrorCodes.General, data);
+
+  it.each([
+    [
+      { code: 96010, hint: 'Register <your Logto origin>…' },
+      `Register ${callbackUrl} (the callback URL printed above) in the Xiaomi console.`,
+    ],
+    [
+      { reason: 'network', hint: 'Check that the Logto server…' },
+      'This machine could not reach Xiaomi: check its network connection, DNS and proxy.',
+    ],
+    [
+      { reason: 'timeout', hint: 'Xiaomi is slow…' },
+      'Xiaomi did not answer this machine in time: check its network connection, then try again.',
+    ],
+    [{ code: 96003, hint: 'Check that clientSecret is…' }, 'Check that clientSecret is…'],
+    [{}, 'See the error above.'],
+  ])('for %o: %s', (data, expected) => {
+    expect(terminalHint(failure(data), callbackUrl)).toBe(expected);
+  });
+
+  it.each([
+    [300_000, '5 minutes'],
+    [60_000, '1 minute'],
+    [90_000, '1.5 minutes'],
+    [30_000, '30 seconds'],
+    [1000, '1 second'],
+  ])('says a wait of %i ms as %s', (ms, words) => {
+    expect(describeWait(ms)).toBe(words);
+  });
+});
+
+describe('a whole run against the stand-in', () => {
+  let port: number;
+  let standIn: XiaomiStandIn;
+  let unroute: () => Promise<void>;
+
+  beforeAll(async () => {
+    port = await freePort();
+    standIn = await startXiaomiStandIn({
+      apps: [{ ...demoApp, redirectUris: [`http://127.0.0.1:${port}/callback/xiaomi-universal`] }],
+    });
+    unroute = routeXiaomiTo(standIn.origin);
+  });
+
+  afterAll(async () => {
+    await unroute();
+    await standIn.close();
+  });
+
+  /** Runs `try`, plays the browser once it prints the authorize URL, and returns what it printed. */
+  const tryWith = async (clientSecret: string) => {
+    const lines: string[] = [];
+    let authorizeUrl: (url: string) => void = () => {};
+    const printed = new Promise<string>((resolve) => {
+      authorizeUrl = resolve;
+    });
+    const exitCode = runTry(
+      { clientId: demoApp.clientId, clientSecret, scope: '1 6', port, waitMs: 10_000 },
+      (line) => {
+        lines.push(line);
+        const url = /https:\/\/account\.xiaomi\.com\/oauth2\/authorize\S+/.exec(line)?.[0];
+        if (url) {
+          authorizeUrl(url);
+        }
+      },
+    );
+    const { callback } = await authorizeAs(await printed, { decision: 'approve' });
+    const callbackUrl = new URL(`http://127.0.0.1:${port}/callback/xiaomi-universal`);
+    callbackUrl.search = new URLSearchParams(callback).toString();
+    await fetch(callbackUrl);
+    return { exitCode: await exitCode, output: lines.join('\n') };
+  };
+
+  it('prints the callback URL, how long it waits, and the signed-in user', async () => {
     const { exitCode, output } = await tryWith(demoApp.clientSecret);
     expect(exitCode).toBe(0);
     expect(output).toContain(`http://127.0.0.1:${port}/callback/xiaomi-universal`);
+    expect(output).toContain(
+      'Waiting up to 10 seconds for Xiaomi to send the browser back; Ctrl-C stops.',
+    );
     expect(output).toContain('"id": "u-mi-10001"');
     expect(output).toContain('"email": "xiaomi.user@example.com"');
     expect(output).toContain('"access_token": "[redacted]"');
@@ -76,5 +250,15 @@ describe('npm run try', () => {
     expect(output).toContain('OA_INVALID_CLIENT');
     expect(output).toContain('What to check: Check that clientSecret is the AppSecret');
     expect(output).not.toContain('wrong-secret');
+  });
+
+  it('gives up when no callback arrives in time', async () => {
+    const lines: string[] = [];
+    const exitCode = await runTry(
+      { clientId: demoApp.clientId, clientSecret: 's', port: 0, waitMs: 200 },
+      (line) => lines.push(line),
+    );
+    expect(exitCode).toBe(1);
+    expect(lines.at(-1)).toBe('No callback arrived within 0.2 seconds.');
   });
 });
