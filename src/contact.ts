@@ -17,7 +17,10 @@ const mainlandMobile = /^1\d{10}$/;
  * not check out are left out rather than guessed, since Logto may link accounts by them.
  */
 export const normalizePhone = async (phone: string | undefined) => {
-  const compact = phone?.replace(/[\s-]/g, '') ?? '';
+  if (phone === undefined) {
+    return undefined;
+  }
+  const compact = phone.replace(/[\s-]/g, '');
   if (!plainNumber.test(compact)) {
     return undefined;
   }
@@ -25,6 +28,6 @@ export const normalizePhone = async (phone: string | undefined) => {
   const { parsePhoneNumberFromString } = await import('libphonenumber-js/mobile');
   const parsed = mainlandMobile.test(compact)
     ? parsePhoneNumberFromString(compact, 'CN')
-    : parsePhoneNumberFromString(`+${compact.replace(/^\+/, '')}`);
+    : parsePhoneNumberFromString(compact.startsWith('+') ? compact : `+${compact}`);
   return parsed?.isValid() ? parsed.number.slice(1) : undefined;
 };

@@ -177,7 +177,7 @@ export const unusableCallback = (received: string) =>
     General,
     `Logto passed a callback without Xiaomi’s code or error (it held ${received})`,
     'Check that the callback URL registered at Xiaomi is <your Logto origin>/callback/<connector id> and that the sign-in page forwards Xiaomi’s query with the redirect URI.',
-    { reason: 'The callback carries neither an error nor a code with its redirectUri.', received },
+    { received },
   );
 
 export type ConfigIssue = { path: string; message: string };

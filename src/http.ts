@@ -90,20 +90,14 @@ export const requestXiaomi = async (
   const target = new URL(url);
   const encoded = new URLSearchParams(params);
 
-  // One timer bounds the body as well as the headers; ky's own timeout stops at the headers.
-  const controller = new AbortController();
-  const timer = setTimeout(
-    () => controller.abort(new DOMException('Xiaomi did not answer in time.', 'TimeoutError')),
-    timeout,
-  );
-
   try {
     // Loaded on first use, like the other heavy parts: Logto imports every connector at start.
     const { default: ky } = await import('ky');
     const response = await ky(url, {
       method,
       ...(method === 'post' ? { body: encoded } : { searchParams: encoded }),
-      signal: controller.signal,
+      // One signal bounds the body as well as the headers; ky's own timeout stops at the headers.
+      signal: AbortSignal.timeout(timeout),
       timeout: false,
       retry: 0,
       throwHttpErrors: false,
@@ -113,8 +107,6 @@ export const requestXiaomi = async (
     return { url: target, status: response.status, body, secrets: secretsOf(params) };
   } catch (error) {
     throw isTimeout(error) ? timedOut(target, timeout) : unreachable(target, networkCause(error));
-  } finally {
-    clearTimeout(timer);
   }
 };
 

@@ -391,20 +391,39 @@ describe('getUserInfo', () => {
   });
 
   describe('token exchange failures', () => {
+    const refused = 'Xiaomi refused the request without saying why; try signing in again.';
+    const serverError = 'Xiaomi had a server error; try again later.';
+
     it.each([
-      ['HTTP 400 without a body', 400, '', ConnectorErrorCodes.SocialAuthCodeInvalid],
+      ['HTTP 400 without a body', 400, '', ConnectorErrorCodes.SocialAuthCodeInvalid, refused],
       [
         'HTTP 401 with an HTML page',
         401,
         '<html>no</html>',
         ConnectorErrorCodes.SocialAuthCodeInvalid,
+        refused,
       ],
-      ['HTTP 500', 500, '<html>oops</html>', ConnectorErrorCodes.General],
-      ['HTTP 503 with JSON', 503, prefixed({ message: 'busy' }), ConnectorErrorCodes.General],
-    ])('maps %s', async (_, status, body, code) => {
+      ['HTTP 499', 499, '', ConnectorErrorCodes.SocialAuthCodeInvalid, refused],
+      ['HTTP 500', 500, '<html>oops</html>', ConnectorErrorCodes.General, serverError],
+      [
+        'HTTP 503 with JSON',
+        503,
+        prefixed({ message: 'busy' }),
+        ConnectorErrorCodes.General,
+        serverError,
+      ],
+    ])('maps %s', async (_, status, body, code, hint) => {
       replyToken(status, body);
       const error = await rejectionOf(signIn());
-      expect(error).toMatchObject({ code, data: { endpoint: '/oauth2/token', status } });
+      expect(error).toMatchObject({
+        code,
+        data: {
+          endpoint: '/oauth2/token',
+          status,
+          hint,
+          errorDescription: `Xiaomi answered account.xiaomi.com/oauth2/token with HTTP ${status} and no error of its own: ${hint}`,
+        },
+      });
     });
 
     it.each([
@@ -417,7 +436,13 @@ describe('getUserInfo', () => {
       const error = await rejectionOf(signIn());
       expect(error).toMatchObject({
         code: ConnectorErrorCodes.InvalidResponse,
-        data: { endpoint: '/oauth2/token' },
+        data: {
+          endpoint: '/oauth2/token',
+          reason: 'the body is not JSON',
+          hint: 'Xiaomi may be having trouble; try again later, and report it if it persists.',
+          errorDescription:
+            'Xiaomi’s answer from account.xiaomi.com/oauth2/token could not be read (the body is not JSON): Xiaomi may be having trouble; try again later, and report it if it persists.',
+        },
       });
     });
 
@@ -429,7 +454,10 @@ describe('getUserInfo', () => {
     ])('reports a token answer with %s as InvalidResponse', async (_, body) => {
       replyToken(200, prefixed(body));
       const error = await rejectionOf(signIn());
-      expect(error).toMatchObject({ code: ConnectorErrorCodes.InvalidResponse });
+      expect(error).toMatchObject({
+        code: ConnectorErrorCodes.InvalidResponse,
+        data: { reason: 'the body lacks the expected fields' },
+      });
     });
 
     it('reports a socket error as General, never a raw fetch TypeError', async () => {

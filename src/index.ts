@@ -44,9 +44,12 @@ const loadConfig = async (getConfig: GetConnectorConfig): Promise<XiaomiConfig> 
   return result.data;
 };
 
+/** The ids of a space-separated scope. */
+const scopeIds = (scope: string | undefined) => scope?.match(/\S+/g) ?? [];
+
 /** The scope ids of `scope`, once each and in order, with the profile's in front when missing. */
 const withProfileScope = (scope: string | undefined) => {
-  const ids = new Set(scope?.split(/\s+/).filter(Boolean));
+  const ids = new Set(scopeIds(scope));
   return (ids.has(profileScope) ? [...ids] : [profileScope, ...ids]).join(' ');
 };
 
@@ -173,7 +176,7 @@ const fetchContact = async (
 };
 
 const grantsContact = (scope: string) =>
-  scope.split(/\s+/).some((id) => id === phoneScope || id === emailScope);
+  scopeIds(scope).some((id) => id === phoneScope || id === emailScope);
 
 const signIn = async (getConfig: GetConnectorConfig, data: unknown) => {
   const { code, redirectUri } = readCallback(data);

@@ -227,6 +227,6 @@ it('getUserInfo yields the profile’s user or a known ConnectorError, never a s
         expect(exposed).not.toContain(accessToken);
       },
     ),
-    { numRuns: 3000 },
+    { numRuns: Number(process.env.PROPERTY_RUNS ?? 3000) },
   );
 });
