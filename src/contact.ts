@@ -1,4 +1,5 @@
 import { z } from 'zod';
+import { onFirstUse } from './lazy.js';
 
 const emailGuard = z.string().email();
 
@@ -9,6 +10,9 @@ export const normalizeEmail = (email: string | undefined) => emailGuard.safePars
 const plainNumber = /^\+?\d+$/;
 /** An 11-digit mainland China mobile number, written without its country code. */
 const mainlandMobile = /^1\d{10}$/;
+
+/** Phone numbers are rare, and their metadata is the largest part of the package. */
+const loadPhoneParser = onFirstUse(() => import('libphonenumber-js/mobile'));
 
 /**
  * Keeps a phone only when it is a valid mobile number whose country is certain, in Logto's form
@@ -24,8 +28,7 @@ export const normalizePhone = async (phone: string | undefined) => {
   if (!plainNumber.test(compact)) {
     return undefined;
   }
-  // Loaded on demand: phone numbers are rare, and the metadata slows every cold start.
-  const { parsePhoneNumberFromString } = await import('libphonenumber-js/mobile');
+  const { parsePhoneNumberFromString } = await loadPhoneParser();
   const parsed = mainlandMobile.test(compact)
     ? parsePhoneNumberFromString(compact, 'CN')
     : parsePhoneNumberFromString(compact.startsWith('+') ? compact : `+${compact}`);

@@ -10,6 +10,7 @@ import {
   type XiaomiFailure,
   xiaomiError,
 } from './errors.js';
+import { onFirstUse } from './lazy.js';
 
 export type XiaomiRequest = {
   method: 'get' | 'post';
@@ -67,6 +68,8 @@ const parseXiaomiJson = (text: string): unknown => {
   }
 };
 
+const loadKy = onFirstUse(() => import('ky'));
+
 const isTimeout = (error: unknown) => error instanceof Error && error.name === 'TimeoutError';
 
 /** The socket error code (`ECONNREFUSED`, …) of a failed fetch, found on the error or its causes. */
@@ -91,8 +94,7 @@ export const requestXiaomi = async (
   const encoded = new URLSearchParams(params);
 
   try {
-    // Loaded on first use, like the other heavy parts: Logto imports every connector at start.
-    const { default: ky } = await import('ky');
+    const { default: ky } = await loadKy();
     const response = await ky(url, {
       method,
       ...(method === 'post' ? { body: encoded } : { searchParams: encoded }),
