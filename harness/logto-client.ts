@@ -30,7 +30,7 @@ export type ProviderStep = (context: {
 type Authorization = { verifier: string; redirectUri: string; clientId: string };
 
 /** An error of the Experience API as the kit's client throws it. */
-export type ExperienceFailure = Error & { status?: number; code?: string; body?: unknown };
+export type ExperienceFailure = Error & { status?: number; body?: unknown };
 
 export type OidcTokens = { access_token: string; id_token: string };
 

@@ -11,17 +11,16 @@ import { packageRoot } from './logto.js';
 export const kitDir = resolve(process.env.LOGTO_KIT ?? join(packageRoot, '..', 'shared', 'logto'));
 const script = join(kitDir, 'logto.sh');
 
-/** What `logto.sh start` exports: endpoints, the instance folder, the Management API secret. */
+/** What `logto.sh start` exports that the tests use: endpoints, core's log, the M2M secret. */
 export type RunningLogto = {
   endpoint: string;
   adminEndpoint: string;
-  instance: string;
   coreLog: string;
   m2mAppId: string;
   m2mSecret: string;
 };
 
-/** The variables the kit reads, and nothing of this process's own Logto settings. */
+/** This process's environment without a version-check override: Logto runs its real check. */
 const kitEnv = (extra: Record<string, string> = {}) => {
   const { IGNORE_CONNECTOR_VERSION_CHECK, LOGTO_IGNORE_CONNECTOR_VERSION_CHECK, ...env } =
     process.env;
@@ -42,10 +41,6 @@ const runKit = async (args: string[], extra?: Record<string, string>) => {
 /** Builds the version once (cached by the kit) and returns the instance folder. */
 export const prepareLogto = async (version: string) =>
   (await runKit(['prepare', version])).split('\n').at(-1) ?? '';
-
-/** The instance's own Logto CLI, as an admin runs it. */
-export const logtoCli = (instance: string, ...args: string[]) =>
-  runKit(['cli', ...args, '-p', instance]);
 
 const readExports = (text: string) =>
   Object.fromEntries(
@@ -68,7 +63,6 @@ export const startLogto = async (
   return {
     endpoint: value('LOGTO_ENDPOINT'),
     adminEndpoint: value('LOGTO_ADMIN_ENDPOINT'),
-    instance: value('LOGTO_INSTANCE'),
     coreLog: value('LOGTO_CORE_LOG'),
     m2mAppId: value('LOGTO_M2M_APP_ID'),
     m2mSecret: value('LOGTO_M2M_SECRET'),

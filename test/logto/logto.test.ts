@@ -21,7 +21,6 @@ import {
   storedProviderToken,
 } from '../../harness/logto-client.js';
 import {
-  logtoCli,
   prepareLogto,
   type RunningLogto,
   routeHostsPreload,
@@ -89,7 +88,7 @@ describe.each(versions)('inside Logto %s', (version) => {
   /** Puts the instance where an admin starts from: Logto with the official Xiaomi connector. */
   const holdOfficialConnector = async () => {
     if (existsSync(connectorDir())) {
-      await logtoCli(instance, 'connector', 'remove', 'connector-xiaomi-plus');
+      await run('npm', ['run', 'cli', 'connector', 'remove', 'connector-xiaomi-plus'], instance);
     }
     await run('npm', ['run', 'cli', 'connector', 'add', '@logto/connector-xiaomi'], instance);
     expect(existsSync(join(instance, 'packages/core/connectors/@logto-connector-xiaomi'))).toBe(
