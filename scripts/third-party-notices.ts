@@ -2,8 +2,8 @@
  * An esbuild plugin for tsup: lists every package bundled into lib/ with its licence text, so the
  * package carries the notices of what it ships, and stops the build on a licence we did not vet.
  */
-import { readdir, readFile, writeFile } from 'node:fs/promises';
-import { join } from 'node:path';
+import { mkdir, readdir, readFile, writeFile } from 'node:fs/promises';
+import { dirname, join } from 'node:path';
 import type { Options } from 'tsup';
 
 type EsbuildPlugin = NonNullable<Options['esbuildPlugins']>[number];
@@ -47,6 +47,8 @@ export const thirdPartyNotices = (outFile: string): EsbuildPlugin => ({
           .filter((dir) => dir !== undefined),
       );
       const notices = await Promise.all([...dirs].sort().map(readNotice));
+      // tsup writes the bundle after this hook: on a fresh clone, lib/ does not exist yet.
+      await mkdir(dirname(outFile), { recursive: true });
       await writeFile(
         outFile,
         `# Third-party notices\n\nThe files in lib/ include the following packages, each under its own licence.\n\n${notices.join('\n\n')}\n`,
