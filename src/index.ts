@@ -177,7 +177,7 @@ const fetchContact = async (
   }
 };
 
-const grantsContact = (scope: string) =>
+const grantsContact = (scope: string | undefined) =>
   scopeIds(scope).some((id) => id === phoneScope || id === emailScope);
 
 const signIn = async (getConfig: GetConnectorConfig, data: unknown) => {
@@ -188,10 +188,9 @@ const signIn = async (getConfig: GetConnectorConfig, data: unknown) => {
     { grantType: 'authorization_code', code, redirectUri },
     { clientErrorCode: ConnectorErrorCodes.SocialAuthCodeInvalid },
   );
-  const grantedScope = token.scope ?? withProfileScope(config.scope);
   const [{ profile, rawData }, contact] = await Promise.all([
     fetchProfile(config, token.access_token),
-    grantsContact(grantedScope) ? fetchContact(config, token.access_token) : {},
+    grantsContact(token.scope ?? config.scope) ? fetchContact(config, token.access_token) : {},
   ]);
   const userInfo: SocialUserInfo = {
     id: profile.data.unionId,
