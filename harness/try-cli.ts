@@ -7,6 +7,8 @@ import { type TryOptions, TryUsageError } from './try-app.js';
 /** Not 3001 or 3002, which Logto itself listens on. */
 export const defaultPort = 3100;
 const defaultWaitMinutes = 5;
+/** A day: longer waits overflow Node's timers, which then fire at once. */
+const longestWaitMinutes = 1440;
 
 export const usage = `Usage: npm run try -- --client-id <AppID> [--scope "1 3"] [--skip-confirm] [--port ${defaultPort}] [--wait <minutes>]
 
@@ -19,7 +21,7 @@ in the Xiaomi console first.
   --scope         Xiaomi scope ids separated by spaces; 1 is always added (default: 1)
   --skip-confirm  ask Xiaomi to skip its consent page for a user already signed in
   --port          port of the callback server on 127.0.0.1 (default: ${defaultPort})
-  --wait          minutes to wait for the browser to come back (default: ${defaultWaitMinutes})
+  --wait          minutes to wait for the browser to come back, up to ${longestWaitMinutes} (default: ${defaultWaitMinutes})
   -h, --help      this text`;
 
 const optionSpec = {
@@ -34,18 +36,25 @@ const optionSpec = {
 /** The option Node names in a parse error, e.g. `--clientid`. */
 const quotedOption = (message: string) => /'([^']+)'/.exec(message)?.[1] ?? 'an option';
 
+/** Node's parse error, said as one sentence for this command. */
+const describeParseError = ({ code, message }: NodeJS.ErrnoException) => {
+  const option = quotedOption(message).split(' ')[0];
+  if (code === 'ERR_PARSE_ARGS_UNKNOWN_OPTION') {
+    return `Unknown option ${option}.`;
+  }
+  if (code === 'ERR_PARSE_ARGS_INVALID_OPTION_VALUE') {
+    return message.includes('does not take')
+      ? `The option ${option} takes no value.`
+      : `The option ${option} needs a value.`;
+  }
+  return `Unexpected argument ${option}; every value follows its option.`;
+};
+
 const readOptions = (args: string[]) => {
   try {
     return parseArgs({ args, options: optionSpec, strict: true, allowPositionals: false }).values;
   } catch (error) {
-    const { code, message } = error as NodeJS.ErrnoException;
-    throw new TryUsageError(
-      code === 'ERR_PARSE_ARGS_UNKNOWN_OPTION'
-        ? `Unknown option ${quotedOption(message)}.`
-        : code === 'ERR_PARSE_ARGS_INVALID_OPTION_VALUE'
-          ? `The option ${quotedOption(message).split(' ')[0]} needs a value.`
-          : `Unexpected argument ${quotedOption(message)}; every value follows its option.`,
-    );
+    throw new TryUsageError(describeParseError(error as NodeJS.ErrnoException));
   }
 };
 
@@ -59,8 +68,10 @@ const readPort = (text: string | undefined) => {
 
 const readWaitMs = (text: string | undefined) => {
   const waitMinutes = Number(text ?? defaultWaitMinutes);
-  if (!(waitMinutes > 0)) {
-    throw new TryUsageError(`--wait must be a number of minutes above 0, not "${text}".`);
+  if (!(waitMinutes > 0 && waitMinutes <= longestWaitMinutes)) {
+    throw new TryUsageError(
+      `--wait must be a number of minutes above 0 and up to ${longestWaitMinutes}, not "${text}".`,
+    );
   }
   return waitMinutes * 60_000;
 };

@@ -79,7 +79,17 @@ describe.concurrent('the try command line', () => {
     [
       'a wait of no time',
       ['--client-id', 'x', '--wait', '0'],
-      '--wait must be a number of minutes above 0, not "0".',
+      '--wait must be a number of minutes above 0 and up to 1440, not "0".',
+    ],
+    [
+      'a wait past a day',
+      ['--client-id', 'x', '--wait', 'Infinity'],
+      '--wait must be a number of minutes above 0 and up to 1440, not "Infinity".',
+    ],
+    [
+      'a value for a switch',
+      ['--client-id', 'x', '--skip-confirm=yes'],
+      'The option --skip-confirm takes no value.',
     ],
     [
       'no AppSecret and no terminal',
