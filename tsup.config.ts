@@ -13,6 +13,9 @@ export default defineConfig({
   dts: true,
   clean: true,
   splitting: true,
-  minify: true,
+  // Whitespace and names only: esbuild's syntax minification made authorize URLs about 3 % slower
+  // (measured in separate processes, 2 M calls each), for 10 % less code.
+  minifyWhitespace: true,
+  minifyIdentifiers: true,
   esbuildPlugins: [thirdPartyNotices('lib/THIRD-PARTY-NOTICES.md')],
 });

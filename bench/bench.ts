@@ -9,11 +9,9 @@ import { fileURLToPath } from 'node:url';
 import { promisify } from 'node:util';
 import type { CreateConnector, SocialConnector } from '@logto/connector-kit';
 import official from '@logto/connector-xiaomi';
-import { packageRoot } from '../harness/logto.js';
-import { routeXiaomiTo } from '../harness/route.js';
-import type { StandInKnobs } from '../harness/stand-in.js';
-import { demoApp } from '../harness/stand-in.js';
-import { mockAuthorizationRequest } from '../src/mock.js';
+import { authorizationRequest as logtoRequest, packageRoot } from '../harness/logto-loader.js';
+import { routeXiaomiTo } from '../harness/route-xiaomi.js';
+import { demoApp, type StandInKnobs } from '../harness/xiaomi-stand-in.js';
 
 const rounds = 7;
 const signInsPerRound = 640;
@@ -51,7 +49,7 @@ const { default: ours } = (await import(ourEntry)) as { default: CreateConnector
 const create = async (factory: CreateConnector<SocialConnector>, extra: object = {}) =>
   factory({ getConfig: async () => ({ ...config, ...extra }) });
 
-const authorizationRequest = { ...mockAuthorizationRequest, state: 'bench', redirectUri };
+const authorizationRequest = { ...logtoRequest, state: 'bench', redirectUri };
 
 /** Codes come from the stand-in's authorize endpoint, outside the timed part. */
 const freshCodes = async (connector: SocialConnector, count: number) => {

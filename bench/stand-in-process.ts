@@ -2,7 +2,7 @@
  * The stand-in in its own process for `npm run bench`, so that its work does not share an event
  * loop with the connectors being measured. Sends its origin once listening; takes knob changes.
  */
-import { type StandInKnobs, seededUsers, startXiaomiStandIn } from '../harness/stand-in.js';
+import { type StandInKnobs, seededUsers, startXiaomiStandIn } from '../harness/xiaomi-stand-in.js';
 
 const standIn = await startXiaomiStandIn({ autoApprove: true, users: seededUsers });
 process.on('message', (knobs: Partial<StandInKnobs>) => {

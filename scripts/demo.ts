@@ -2,12 +2,12 @@
  * `npm run demo`: one whole Xiaomi sign-in on this machine. The built connector is loaded through
  * Logto's own loader and talks to the Xiaomi stand-in on 127.0.0.1; every step is printed.
  */
-import { authorizeAs } from '../harness/browser.js';
-import { createThroughLogto } from '../harness/logto.js';
-import { redact } from '../harness/redact.js';
-import { routeXiaomiTo } from '../harness/route.js';
-import { demoApp, type StandInAnswer, startXiaomiStandIn } from '../harness/stand-in.js';
-import { mockAuthorizationRequest } from '../src/mock.js';
+import { authorizationRequest, createThroughLogto } from '../harness/logto-loader.js';
+import { routeXiaomiTo } from '../harness/route-xiaomi.js';
+import { authorizeAs } from '../harness/xiaomi-browser.js';
+import { demoApp, type StandInAnswer, startXiaomiStandIn } from '../harness/xiaomi-stand-in.js';
+import { xiaomiJsonPrefix } from '../src/constant.js';
+import { redactSecretFields } from '../src/secrets.js';
 
 const callbackUrl = demoApp.redirectUris[0] ?? '';
 const config = {
@@ -23,7 +23,17 @@ const heading = (title: string) => {
   console.log(`\n${step}. ${title}`);
 };
 const show = (value: unknown) => {
-  console.log(JSON.stringify(redact(value), null, 2).replace(/^/gm, '   '));
+  console.log(JSON.stringify(redactSecretFields(value), null, 2).replace(/^/gm, '   '));
+};
+
+/** A body as Xiaomi sent it, its JSON with secrets redacted; any other body as it is. */
+const showBody = (body: string) => {
+  const prefix = body.startsWith(xiaomiJsonPrefix) ? xiaomiJsonPrefix : '';
+  try {
+    return `${prefix}${JSON.stringify(redactSecretFields(JSON.parse(body.slice(prefix.length))))}`;
+  } catch {
+    return body;
+  }
 };
 
 const showTraffic = ({ method, path, params, status, headers, body }: StandInAnswer) => {
@@ -33,7 +43,7 @@ const showTraffic = ({ method, path, params, status, headers, body }: StandInAns
   heading(`Connector → Xiaomi: ${method} ${path}`);
   show(params);
   console.log(`   ← HTTP ${status} ${headers['content-type'] ?? ''}`);
-  console.log(`   ${redact(body)}`);
+  console.log(`   ${showBody(body)}`);
 };
 
 const standIn = await startXiaomiStandIn({ onAnswer: showTraffic });
@@ -49,7 +59,7 @@ try {
 
   heading('Logto asks the connector where to send the user');
   const authorizationUri = await connector.getAuthorizationUri(
-    { ...mockAuthorizationRequest, state: 'demo-state-42', redirectUri: callbackUrl },
+    { ...authorizationRequest, state: 'demo-state-42', redirectUri: callbackUrl },
     async () => undefined,
   );
   console.log(`   ${authorizationUri}`);

@@ -1,19 +1,20 @@
-import { ConnectorErrorCodes } from '@logto/connector-kit';
+import { ConnectorError, ConnectorErrorCodes } from '@logto/connector-kit';
 import { describe, expect, it } from 'vitest';
-import createConnector from './index.js';
 import {
   mockAccessToken,
-  mockAuthorizationRequest,
-  mockClientId,
   mockClientSecret,
   mockConfig,
-  mockProfileAnswer,
   mockRedirectUri,
   mockTokenAnswer,
+  oauthError,
+  openApiError,
   prefixed,
+  refresh,
   rejectionOf,
-} from './mock.js';
-import { account, interceptXiaomi, openApi } from './mock-xiaomi.js';
+  signIn,
+} from '../test/fixtures.js';
+import { interceptXiaomi, replyProfile, replyToken } from '../test/xiaomi-nock.js';
+import { isXiaomiError, xiaomiErrors } from './errors.js';
 
 const {
   AuthorizationFailed,
@@ -42,27 +43,24 @@ const table = [
 ] as const;
 
 const description = 'Xiaomi 的说明';
-const callback = { code: 'code-1', redirectUri: mockRedirectUri };
-
-const connectorWith = (config: object = mockConfig) =>
-  createConnector({ getConfig: async () => config });
-const signIn = async (data: unknown = callback) =>
-  (await connectorWith()).getUserInfo(data, async () => ({}));
-const refresh = async (config: object = { ...mockConfig, redirectUri: mockRedirectUri }) => {
-  const connector = await connectorWith(config);
-  if (!connector.getAccessTokenByRefreshToken) {
-    throw new Error('The connector does not refresh tokens.');
-  }
-  return connector.getAccessTokenByRefreshToken('refresh-1');
-};
+const refreshWithRedirectUri = () =>
+  refresh('refresh-1', { ...mockConfig, redirectUri: mockRedirectUri });
 
 interceptXiaomi();
+
+it('has a test row for every code of the table', () => {
+  const tested = new Set<string>(table.map(([code]) => String(code)));
+  expect([...xiaomiErrors.keys()].filter((key) => /^\d+$/.test(key) && !tested.has(key))).toEqual(
+    [],
+  );
+});
 
 describe.each(table)('Xiaomi error %i (%s)', (code, name, connectorCode, hintWords) => {
   const hint = expect.stringContaining(hintWords);
   const expected = {
     code: connectorCode,
     data: {
+      reason: 'xiaomi_error',
       code,
       name,
       description,
@@ -73,17 +71,8 @@ describe.each(table)('Xiaomi error %i (%s)', (code, name, connectorCode, hintWor
     },
   };
 
-  it('from the token endpoint with HTTP 200', async () => {
-    account()
-      .post('/oauth2/token')
-      .reply(200, prefixed({ error: code, error_description: description }));
-    expect(await rejectionOf(signIn())).toMatchObject(expected);
-  });
-
-  it('from the token endpoint with HTTP 400', async () => {
-    account()
-      .post('/oauth2/token')
-      .reply(400, prefixed({ error: code, error_description: description }));
+  it.each([200, 400])('from the token endpoint with HTTP %i', async (status) => {
+    replyToken(status, oauthError(code, description));
     expect(await rejectionOf(signIn())).toMatchObject(expected);
   });
 
@@ -95,19 +84,14 @@ describe.each(table)('Xiaomi error %i (%s)', (code, name, connectorCode, hintWor
   });
 
   it('from the open API, whatever the HTTP status', async () => {
-    account().post('/oauth2/token').reply(200, prefixed(mockTokenAnswer));
-    openApi()
-      .get('/user/profile')
-      .query(true)
-      .reply(code % 2 ? 403 : 200, { result: 'error', code, description });
+    replyToken(200, prefixed(mockTokenAnswer));
+    replyProfile(code % 2 ? 403 : 200, openApiError(code, description));
     expect(await rejectionOf(signIn())).toMatchObject(expected);
   });
 
   it('from a token refresh', async () => {
-    account()
-      .post('/oauth2/token')
-      .reply(400, prefixed({ error: code, error_description: description }));
-    expect(await rejectionOf(refresh())).toMatchObject(expected);
+    replyToken(400, oauthError(code, description));
+    expect(await rejectionOf(refreshWithRedirectUri())).toMatchObject(expected);
   });
 });
 
@@ -129,8 +113,8 @@ describe('answers outside the table', () => {
   );
 
   it('reports an open API error without a code as General, and says so', async () => {
-    account().post('/oauth2/token').reply(200, prefixed(mockTokenAnswer));
-    openApi().get('/user/profile').query(true).reply(200, { result: 'error' });
+    replyToken(200, prefixed(mockTokenAnswer));
+    replyProfile(200, { result: 'error' });
     const error = await rejectionOf(signIn());
     expect(error).toMatchObject({ code: General, data: { name: 'UNKNOWN' } });
     expect(error.data).not.toHaveProperty('code', expect.anything());
@@ -148,7 +132,7 @@ describe('answers outside the table', () => {
       data: {
         code: 12345,
         name: 'UNKNOWN',
-        errorDescription: `Xiaomi returned error 12345 (UNKNOWN): ${(error.data as { hint: string }).hint}`,
+        errorDescription: `Xiaomi returned error 12345 (UNKNOWN): ${error.data.hint}`,
       },
     });
     expect(JSON.stringify(error.data)).not.toContain('the description');
@@ -163,45 +147,11 @@ describe('answers outside the table', () => {
     const error = await rejectionOf(signIn({ error: sent }));
     expect(error.data).toMatchObject({ code: kept });
   });
-
-  it('reports a refresh refused with HTTP 400 and no body as SocialAccessTokenInvalid', async () => {
-    account().post('/oauth2/token').reply(400, '');
-    expect(await rejectionOf(refresh())).toMatchObject({
-      code: SocialAccessTokenInvalid,
-      data: { status: 400 },
-    });
-  });
-
-  it('tells the admin to set redirectUri when a refresh without it gets 96002', async () => {
-    account()
-      .post('/oauth2/token')
-      .reply(400, prefixed({ error: 96002, error_description: 'invalid request' }));
-    const error = await rejectionOf(refresh(mockConfig));
-    expect(error).toMatchObject({
-      code: General,
-      data: {
-        code: 96002,
-        hint: 'Set redirectUri in the connector settings to the callback URL registered at Xiaomi: Xiaomi needs it to refresh a token.',
-      },
-    });
-  });
-
-  it('keeps the table’s hint for other errors of a refresh without redirectUri', async () => {
-    account()
-      .post('/oauth2/token')
-      .reply(400, prefixed({ error: 96009, error_description: 'invalid refresh token' }));
-    const error = await rejectionOf(refresh(mockConfig));
-    expect(error.data).toMatchObject({
-      hint: expect.stringContaining('refresh token is invalid'),
-    });
-  });
 });
 
 describe('secrets Xiaomi echoes', () => {
   it('hides the AppSecret in the description and the message of a token error', async () => {
-    account()
-      .post('/oauth2/token')
-      .reply(200, prefixed({ error: 96003, error_description: `bad secret ${mockClientSecret}` }));
+    replyToken(200, oauthError(96003, `bad secret ${mockClientSecret}`));
     const error = await rejectionOf(signIn());
     expect(error.data).toMatchObject({
       description: 'bad secret [redacted]',
@@ -210,35 +160,28 @@ describe('secrets Xiaomi echoes', () => {
   });
 
   it('hides the access token in an open API error, its code included', async () => {
-    account().post('/oauth2/token').reply(200, prefixed(mockTokenAnswer));
-    openApi()
-      .get('/user/profile')
-      .query(true)
-      .reply(200, { result: 'error', code: `x${mockAccessToken}`, description: mockAccessToken });
+    replyToken(200, prefixed(mockTokenAnswer));
+    replyProfile(200, openApiError(`x${mockAccessToken}`, mockAccessToken));
     const error = await rejectionOf(signIn());
     expect(error.data).toMatchObject({ code: 'x[redacted]', description: '[redacted]' });
   });
 });
 
-describe('a 19-digit App ID', () => {
-  it('reaches Xiaomi unchanged in the authorize URL, the token form and the profile query', async () => {
-    expect(mockClientId).toBe('2882303761520251711');
-    expect(Number.isSafeInteger(Number(mockClientId))).toBe(false);
-    const connector = await connectorWith();
-    const uri = await connector.getAuthorizationUri(
-      mockAuthorizationRequest,
-      async () => undefined,
-    );
-    expect(new URL(uri).searchParams.get('client_id')).toBe(mockClientId);
+describe('isXiaomiError', () => {
+  it('recognises this connector’s errors', async () => {
+    const error = await rejectionOf(signIn({ error: '96003' }));
+    expect(isXiaomiError(error)).toBe(true);
+  });
 
-    const token = account()
-      .post('/oauth2/token', (body) => body.client_id === mockClientId)
-      .reply(200, prefixed(mockTokenAnswer));
-    const profile = openApi()
-      .get('/user/profile')
-      .query({ clientId: mockClientId, token: mockAccessToken })
-      .reply(200, mockProfileAnswer);
-    await connector.getUserInfo(callback, async () => ({}));
-    expect(token.isDone() && profile.isDone()).toBe(true);
+  it.each([
+    ['another error', new Error('x')],
+    ['a ConnectorError without data', new ConnectorError(ConnectorErrorCodes.General)],
+    ['a ConnectorError with text', new ConnectorError(ConnectorErrorCodes.General, 'text')],
+    [
+      'a ConnectorError of another connector',
+      new ConnectorError(ConnectorErrorCodes.General, { reason: 'other' }),
+    ],
+  ])('refuses %s', (_, error) => {
+    expect(isXiaomiError(error)).toBe(false);
   });
 });

@@ -3,18 +3,73 @@ import { ConnectorError, ConnectorErrorCodes } from '@logto/connector-kit';
 const { General, InvalidConfig, InvalidResponse, SocialAuthCodeInvalid, SocialAccessTokenInvalid } =
   ConnectorErrorCodes;
 
+export type ConfigIssue = { path: string; message: string };
+
+/** What a ConnectorError of this connector says besides its prose, by `reason`. */
+export type XiaomiErrorDetails =
+  | {
+      /** Xiaomi answered with an error of its own (callback, token endpoint or open API). */
+      reason: 'xiaomi_error';
+      /** Xiaomi's code: a number for its 960xx codes, else the text it sent; absent if none. */
+      code?: number | string;
+      name: string;
+      description?: string;
+    }
+  | { reason: 'http_status'; endpoint: string; status: number }
+  | { reason: 'timeout'; endpoint: string }
+  | { reason: 'network'; endpoint: string; cause?: string }
+  /** `not_json`: the body could not be parsed; `unexpected_shape`: it lacks the fields needed. */
+  | { reason: 'not_json' | 'unexpected_shape'; endpoint: string }
+  | { reason: 'unusable_callback'; received: string }
+  | { reason: 'invalid_settings'; issues: ConfigIssue[] };
+
 /**
- * Builds a ConnectorError whose data tells the admin what to check (`hint`) and carries the one
- * sentence Logto shows as its message (`errorDescription`).
+ * What every ConnectorError of this connector carries in `data`. `reason` is a stable code that
+ * programs may match; the prose is only in `hint` (what to check) and `errorDescription` (the one
+ * sentence Logto shows as the error's message).
  */
+export type XiaomiErrorData = XiaomiErrorDetails & { hint: string; errorDescription: string };
+
+export type XiaomiErrorReason = XiaomiErrorData['reason'];
+
+const reasons: ReadonlySet<string> = new Set<XiaomiErrorReason>([
+  'xiaomi_error',
+  'http_status',
+  'timeout',
+  'network',
+  'not_json',
+  'unexpected_shape',
+  'unusable_callback',
+  'invalid_settings',
+]);
+
+/** Whether `error` is a ConnectorError of this connector, whose data is `XiaomiErrorData`. */
+export const isXiaomiError = (
+  error: unknown,
+): error is ConnectorError & { data: XiaomiErrorData } => {
+  if (!(error instanceof ConnectorError)) {
+    return false;
+  }
+  const data: unknown = error.data;
+  return (
+    typeof data === 'object' && data !== null && 'reason' in data && reasons.has(`${data.reason}`)
+  );
+};
+
+/** A ConnectorError whose data says what happened and what to check, in one sentence for Logto. */
 const explained = (
   code: ConnectorErrorCodes,
   happened: string,
   hint: string,
-  details: Record<string, unknown> = {},
-) => new ConnectorError(code, { ...details, hint, errorDescription: `${happened}: ${hint}` });
+  details: XiaomiErrorDetails,
+) =>
+  new ConnectorError(code, {
+    ...details,
+    hint,
+    errorDescription: `${happened}: ${hint}`,
+  } satisfies XiaomiErrorData);
 
-type XiaomiErrorEntry = { connectorCode: ConnectorErrorCodes; name: string; hint: string };
+export type XiaomiErrorEntry = { connectorCode: ConnectorErrorCodes; name: string; hint: string };
 
 const entry = (
   connectorCode: ConnectorErrorCodes,
@@ -33,7 +88,7 @@ const accessDenied = entry(
  * open API. Keys are strings because the callback sends codes as text; a Map, because an object
  * would also answer to `error=toString`.
  */
-const xiaomiErrors: ReadonlyMap<string, XiaomiErrorEntry> = new Map(
+export const xiaomiErrors: ReadonlyMap<string, XiaomiErrorEntry> = new Map(
   Object.entries({
     '96001': entry(
       InvalidConfig,
@@ -100,15 +155,13 @@ const xiaomiErrors: ReadonlyMap<string, XiaomiErrorEntry> = new Map(
   }),
 );
 
-const unknownXiaomiError = entry(
+export const unknownXiaomiError = entry(
   General,
   'UNKNOWN',
   'This connector does not know the code; look it up in Xiaomi’s account service documentation.',
 );
 
-/** Hints that replace the table's for one kind of request, keyed like the table. */
-export type HintOverrides = ReadonlyMap<string, string>;
-
+/** Xiaomi's own error, as read from a callback or an answer. */
 export type XiaomiFailure = { code?: string | number; description?: string };
 
 const asNumberWhenNumeric = (code: string | number) =>
@@ -118,19 +171,24 @@ const describeFailure = (code: string | number | undefined, name: string, descri
   `Xiaomi returned ${code === undefined ? 'an error without a code' : `error ${code}`} ` +
   `(${description ? `${name}: ${description}` : name})`;
 
-/** Turns an error Xiaomi sent into the ConnectorError that names its cause. */
-export const xiaomiError = (
-  { code, description }: XiaomiFailure,
-  hintOverrides: HintOverrides = new Map(),
-) => {
+/**
+ * Turns an error Xiaomi sent into the ConnectorError that names its cause. `hint96002` replaces
+ * the table's hint for 96002, which Xiaomi also sends when a refresh lacks the redirect URI.
+ */
+export const xiaomiError = ({ code, description }: XiaomiFailure, hint96002?: string) => {
   const key = String(code);
   const { connectorCode, name, hint } = xiaomiErrors.get(key) ?? unknownXiaomiError;
 
   return explained(
     connectorCode,
     describeFailure(code, name, description),
-    hintOverrides.get(key) ?? hint,
-    { code: code === undefined ? undefined : asNumberWhenNumeric(code), name, description },
+    key === '96002' && hint96002 ? hint96002 : hint,
+    {
+      reason: 'xiaomi_error',
+      code: code === undefined ? undefined : asNumberWhenNumeric(code),
+      name,
+      description,
+    },
   );
 };
 
@@ -142,7 +200,7 @@ export const timedOut = (url: URL, timeout: number) =>
     General,
     `Xiaomi did not answer ${place(url)} within ${timeout / 1000} s`,
     'Xiaomi is slow or unreachable from the Logto server; try again later.',
-    { endpoint: url.pathname, reason: 'timeout' },
+    { reason: 'timeout', endpoint: url.pathname },
   );
 
 export const unreachable = (url: URL, cause: string | undefined) =>
@@ -150,7 +208,7 @@ export const unreachable = (url: URL, cause: string | undefined) =>
     General,
     `The Logto server could not connect to ${place(url)}${cause ? ` (${cause})` : ''}`,
     'Check that the Logto server can reach Xiaomi’s hosts over HTTPS (DNS, firewall, proxy).',
-    { endpoint: url.pathname, reason: 'network', cause },
+    { reason: 'network', endpoint: url.pathname, cause },
   );
 
 export const httpStatusError = (url: URL, status: number, connectorCode: ConnectorErrorCodes) =>
@@ -160,15 +218,20 @@ export const httpStatusError = (url: URL, status: number, connectorCode: Connect
     status >= 500
       ? 'Xiaomi had a server error; try again later.'
       : 'Xiaomi refused the request without saying why; try signing in again.',
-    { endpoint: url.pathname, status },
+    { reason: 'http_status', endpoint: url.pathname, status },
   );
 
-export const invalidResponse = (url: URL, reason: string) =>
+const unreadable = {
+  not_json: 'the body is not JSON',
+  unexpected_shape: 'the body lacks the expected fields',
+} as const;
+
+export const invalidResponse = (url: URL, reason: keyof typeof unreadable) =>
   explained(
     InvalidResponse,
-    `Xiaomi’s answer from ${place(url)} could not be read (${reason})`,
+    `Xiaomi’s answer from ${place(url)} could not be read (${unreadable[reason]})`,
     'Xiaomi may be having trouble; try again later, and report it if it persists.',
-    { endpoint: url.pathname, reason },
+    { reason, endpoint: url.pathname },
   );
 
 /** A callback that carries neither Xiaomi's code nor its error; `received` says what it held. */
@@ -177,10 +240,8 @@ export const unusableCallback = (received: string) =>
     General,
     `Logto passed a callback without Xiaomi’s code or error (it held ${received})`,
     'Check that the callback URL registered at Xiaomi is <your Logto origin>/callback/<connector id> and that the sign-in page forwards Xiaomi’s query with the redirect URI.',
-    { received },
+    { reason: 'unusable_callback', received },
   );
-
-export type ConfigIssue = { path: string; message: string };
 
 export const invalidSettings = (issues: ConfigIssue[]) =>
   explained(
@@ -189,5 +250,5 @@ export const invalidSettings = (issues: ConfigIssue[]) =>
       .map(({ path, message }) => `${path || 'settings'}: ${message}`)
       .join('; ')})`,
     'Fill in clientId and clientSecret with the AppID and AppSecret of the Xiaomi app, as text.',
-    { issues },
+    { reason: 'invalid_settings', issues },
   );

@@ -1,8 +1,11 @@
+/**
+ * Xiaomi's wire: one request helper for every endpoint, and the reading of its answers, whose
+ * quirks (a `&&&START&&&` prefix, errors in HTTP 200 bodies) are the same everywhere.
+ */
 import { ConnectorErrorCodes } from '@logto/connector-kit';
 import type { ZodType, ZodTypeDef } from 'zod';
 import { requestTimeout, xiaomiJsonPrefix } from './constant.js';
 import {
-  type HintOverrides,
   httpStatusError,
   invalidResponse,
   timedOut,
@@ -11,6 +14,7 @@ import {
   xiaomiError,
 } from './errors.js';
 import { onFirstUse } from './lazy.js';
+import { concealSecrets, secretValuesOf } from './secrets.js';
 
 export type XiaomiRequest = {
   method: 'get' | 'post';
@@ -28,33 +32,16 @@ export type XiaomiAnswer = {
   secrets: string[];
 };
 
-export type AnswerRules<T> = {
+/** How to read one endpoint's answers. */
+export type AnswerReading<T> = {
   /** Finds Xiaomi's own error in a body, whatever the HTTP status. */
   readError: (body: unknown) => XiaomiFailure | undefined;
   /** The ConnectorError code for a 4xx answer that carries no readable Xiaomi error. */
-  clientErrorCode: (status: number) => ConnectorErrorCodes;
+  refusedCode: ConnectorErrorCodes;
   guard: ZodType<T, ZodTypeDef, unknown>;
-  hintOverrides?: HintOverrides;
+  /** Replaces the error table's hint for Xiaomi's 96002 (see `xiaomiError`). */
+  hint96002?: string;
 };
-
-/** Parameters whose values must never leave this module, not even inside an error text. */
-const secretParams = ['client_secret', 'token', 'refresh_token'];
-
-const secretsOf = (params: Record<string, string>) =>
-  secretParams
-    .map((key) => params[key])
-    .filter((secret): secret is string => Boolean(secret))
-    // Longest first, so that a secret inside another cannot leave part of the longer one.
-    .sort((a, b) => b.length - a.length);
-
-const conceal = (text: string, secrets: string[]) =>
-  secrets.reduce((hidden, secret) => hidden.replaceAll(secret, '[redacted]'), text);
-
-/** Xiaomi's error with any secret of the request it echoes hidden, ready to go into an error. */
-const concealFailure = ({ code, description }: XiaomiFailure, secrets: string[]) => ({
-  code: typeof code === 'string' ? conceal(code, secrets) : code,
-  description: description === undefined ? undefined : conceal(description, secrets),
-});
 
 const parseXiaomiJson = (text: string): unknown => {
   const trimmed = text.trimStart();
@@ -106,38 +93,40 @@ export const requestXiaomi = async (
     });
     const body = parseXiaomiJson(await response.text());
 
-    return { url: target, status: response.status, body, secrets: secretsOf(params) };
+    return { url: target, status: response.status, body, secrets: secretValuesOf(params) };
   } catch (error) {
     throw isTimeout(error) ? timedOut(target, timeout) : unreachable(target, networkCause(error));
   }
 };
 
+/** Xiaomi's error with any secret of the request it echoes hidden, ready to go into an error. */
+const concealFailure = ({ code, description }: XiaomiFailure, secrets: string[]) => ({
+  code: typeof code === 'string' ? concealSecrets(code, secrets) : code,
+  description: description === undefined ? undefined : concealSecrets(description, secrets),
+});
+
 /** Reads an answer in Xiaomi's order: its own error first, then the HTTP status, then the shape. */
 export const readXiaomiAnswer = <T>(
   { url, status, body, secrets }: XiaomiAnswer,
-  { readError, clientErrorCode, guard, hintOverrides }: AnswerRules<T>,
+  { readError, refusedCode, guard, hint96002 }: AnswerReading<T>,
 ): T => {
   const failure = readError(body);
   if (failure) {
-    throw xiaomiError(concealFailure(failure, secrets), hintOverrides);
+    throw xiaomiError(concealFailure(failure, secrets), hint96002);
   }
 
   if (status >= 400) {
-    const code = status < 500 ? clientErrorCode(status) : ConnectorErrorCodes.General;
-    throw httpStatusError(url, status, code);
+    throw httpStatusError(url, status, status < 500 ? refusedCode : ConnectorErrorCodes.General);
   }
 
   if (body === undefined) {
-    throw invalidResponse(url, 'the body is not JSON');
+    throw invalidResponse(url, 'not_json');
   }
 
   const result = guard.safeParse(body);
   if (!result.success) {
-    throw invalidResponse(url, 'the body lacks the expected fields');
+    throw invalidResponse(url, 'unexpected_shape');
   }
 
   return result.data;
 };
-
-export const callXiaomi = async <T>(request: XiaomiRequest, rules: AnswerRules<T>) =>
-  readXiaomiAnswer(await requestXiaomi(request), rules);

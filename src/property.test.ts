@@ -1,13 +1,19 @@
 /**
  * Property: whatever the callback and whatever Xiaomi answers, getUserInfo either resolves to the
  * user the profile names (when every step was valid) or rejects with a ConnectorError of a known
- * code that carries no secret.
+ * code, with declared data and no secret. Xiaomi is a stubbed `fetch` here: thousands of runs,
+ * no sockets and no interceptor to set up per run.
  */
-import { ConnectorError, ConnectorErrorCodes } from '@logto/connector-kit';
+import { ConnectorErrorCodes } from '@logto/connector-kit';
 import fc from 'fast-check';
 import { afterEach, expect, it, vi } from 'vitest';
-import createConnector from './index.js';
-import { mockClientSecret, mockConfig, prefixed } from './mock.js';
+import {
+  connectorWith,
+  mockClientSecret,
+  mockConfig,
+  prefixed,
+  rejectionOf,
+} from '../test/fixtures.js';
 
 type Wire = { status: number; text: string } | { fails: 'network' | 'timeout' };
 type Step = { valid: boolean; wire: Wire };
@@ -197,9 +203,8 @@ it('getUserInfo yields the profile’s user or a known ConnectorError, never a s
           }
           return answer(wire);
         });
-        const connector = await createConnector({
-          getConfig: async () => ({ ...mockConfig, scope }),
-        });
+        // Called directly, not through `signIn`, whose default would replace an undefined callback.
+        const connector = await connectorWith({ ...mockConfig, scope });
         const outcome = connector.getUserInfo(callback.data, async () => ({}));
 
         if (callback.valid && token.valid && 'body' in profile && profile.valid) {
@@ -214,17 +219,8 @@ it('getUserInfo yields the profile’s user or a known ConnectorError, never a s
           return;
         }
 
-        const error: unknown = await outcome.then(
-          () => 'resolved',
-          (reason: unknown) => reason,
-        );
-        expect(error).toBeInstanceOf(ConnectorError);
-        const { code, message, data } = error as ConnectorError;
-        expect(knownCodes).toContain(code);
-        expect(data).toMatchObject({ errorDescription: expect.stringMatching(/\S/) });
-        const exposed = `${message} ${JSON.stringify(data)}`;
-        expect(exposed).not.toContain(mockClientSecret);
-        expect(exposed).not.toContain(accessToken);
+        const error = await rejectionOf(outcome, [mockClientSecret, accessToken]);
+        expect(knownCodes).toContain(error.code);
       },
     ),
     { numRuns: Number(process.env.PROPERTY_RUNS ?? 3000) },

@@ -1,8 +1,8 @@
 import { execFile } from 'node:child_process';
 import { promisify } from 'node:util';
 import { expect, it } from 'vitest';
-import { packageRoot } from '../harness/logto.js';
-import { demoApp } from '../harness/stand-in.js';
+import { packageRoot } from '../harness/logto-loader.js';
+import { demoApp } from '../harness/xiaomi-stand-in.js';
 
 it('npm run demo signs the seeded user in, hides secrets and exits 0', async () => {
   const { stdout } = await promisify(execFile)(

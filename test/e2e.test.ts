@@ -1,17 +1,17 @@
 /** Whole sign-ins over real sockets: Logto's loader, the built package and the Xiaomi stand-in. */
 import { ConnectorErrorCodes, type SocialConnector } from '@logto/connector-kit';
 import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
-import { authorizeAs } from '../harness/browser.js';
-import { createThroughLogto } from '../harness/logto.js';
-import { routeXiaomiTo } from '../harness/route.js';
+import { authorizationRequest, createThroughLogto } from '../harness/logto-loader.js';
+import { routeXiaomiTo } from '../harness/route-xiaomi.js';
+import { authorizeAs } from '../harness/xiaomi-browser.js';
 import {
   demoApp,
   type StandInUser,
   seededUsers,
   startXiaomiStandIn,
   type XiaomiStandIn,
-} from '../harness/stand-in.js';
-import { mockAuthorizationRequest, rejectionOf } from '../src/mock.js';
+} from '../harness/xiaomi-stand-in.js';
+import { rejectionOf } from './fixtures.js';
 
 const redirectUri = demoApp.redirectUris[0] ?? '';
 const manyUsers: StandInUser[] = Array.from({ length: 200 }, (_, index) => ({
@@ -23,12 +23,13 @@ const manyUsers: StandInUser[] = Array.from({ length: 200 }, (_, index) => ({
 let standIn: XiaomiStandIn;
 let unroute: () => Promise<void>;
 
-const connectorWith = (config: object = {}) =>
+/** The built package through Logto's loader, set up for the stand-in's demo app. */
+const demoConnector = (config: object = {}) =>
   createThroughLogto({ clientId: demoApp.clientId, clientSecret: demoApp.clientSecret, ...config });
 
 const authorizationUri = (connector: SocialConnector, state = 'state-1', uri = redirectUri) =>
   connector.getAuthorizationUri(
-    { ...mockAuthorizationRequest, state, redirectUri: uri },
+    { ...authorizationRequest, state, redirectUri: uri },
     async () => undefined,
   );
 
@@ -51,18 +52,12 @@ afterAll(async () => {
 });
 
 afterEach(() => {
-  Object.assign(standIn.knobs, {
-    latencyMs: 0,
-    hang: false,
-    serverError: false,
-    htmlError: false,
-    accessTokenTtlSeconds: 3600,
-  });
+  standIn.reset();
 });
 
 describe('a whole sign-in', () => {
   it('returns the seeded user after the consent page, with email and phone when granted', async () => {
-    const connector = await connectorWith({ scope: '1 4 6' });
+    const connector = await demoConnector({ scope: '1 4 6' });
     const uri = await authorizationUri(connector, 'state ü&1');
     const { callback, steps } = await authorizeAs(uri, { user: 'u-mi-10001' });
 
@@ -82,7 +77,7 @@ describe('a whole sign-in', () => {
   });
 
   it('skips the consent page when skipConfirm is on', async () => {
-    const connector = await connectorWith({ skipConfirm: true });
+    const connector = await demoConnector({ skipConfirm: true });
     const { steps, callback } = await authorizeAs(await authorizationUri(connector));
     expect(steps.map(({ status }) => status)).toEqual([302]);
     await expect(
@@ -91,7 +86,7 @@ describe('a whole sign-in', () => {
   });
 
   it('keeps 200 concurrent sign-ins of different users apart', async () => {
-    const connector = await connectorWith({ skipConfirm: true });
+    const connector = await demoConnector({ skipConfirm: true });
     const users = await Promise.all(
       manyUsers.map(async ({ unionId }) =>
         connector.getUserInfo(await callbackFor(connector, unionId), noSession),
@@ -101,7 +96,7 @@ describe('a whole sign-in', () => {
   });
 
   it('stores tokens and refreshes them once each', async () => {
-    const connector = await connectorWith({ skipConfirm: true, redirectUri });
+    const connector = await demoConnector({ skipConfirm: true, redirectUri });
     const { tokenResponse } = await connector.getTokenResponseAndUserInfo(
       await callbackFor(connector),
       noSession,
@@ -119,7 +114,7 @@ describe('a whole sign-in', () => {
   });
 
   it('needs the redirectUri setting to refresh, as Xiaomi does', async () => {
-    const connector = await connectorWith({ skipConfirm: true });
+    const connector = await demoConnector({ skipConfirm: true });
     const { tokenResponse } = await connector.getTokenResponseAndUserInfo(
       await callbackFor(connector),
       noSession,
@@ -133,7 +128,7 @@ describe('a whole sign-in', () => {
 
 describe('failures over real sockets', () => {
   it('refuses a reused code', async () => {
-    const connector = await connectorWith({ skipConfirm: true });
+    const connector = await demoConnector({ skipConfirm: true });
     const callback = await callbackFor(connector);
     await connector.getUserInfo(callback, noSession);
     const error = await rejectionOf(connector.getUserInfo(callback, noSession));
@@ -144,7 +139,7 @@ describe('failures over real sockets', () => {
   });
 
   it('refuses a redirect URI other than the authorized one', async () => {
-    const connector = await connectorWith({ skipConfirm: true });
+    const connector = await demoConnector({ skipConfirm: true });
     const callback = await callbackFor(connector);
     const error = await rejectionOf(
       connector.getUserInfo({ ...callback, redirectUri: `${redirectUri}/other` }, noSession),
@@ -156,7 +151,7 @@ describe('failures over real sockets', () => {
   });
 
   it('reports a denial as AuthorizationFailed', async () => {
-    const connector = await connectorWith();
+    const connector = await demoConnector();
     const { callback } = await authorizeAs(await authorizationUri(connector), {
       decision: 'deny',
     });
@@ -168,7 +163,7 @@ describe('failures over real sockets', () => {
   });
 
   it('reports a scope Xiaomi refuses at authorization as InvalidConfig, state kept', async () => {
-    const connector = await connectorWith({ scope: '1 profile' });
+    const connector = await demoConnector({ scope: '1 profile' });
     const { callback } = await authorizeAs(await authorizationUri(connector, 'state-7'));
     expect(callback).toMatchObject({ error: '96007', state: 'state-7' });
     const error = await rejectionOf(connector.getUserInfo({ ...callback, redirectUri }, noSession));
@@ -180,7 +175,7 @@ describe('failures over real sockets', () => {
 
   it('reports an expired access token as SocialAccessTokenInvalid', async () => {
     standIn.knobs.accessTokenTtlSeconds = 0;
-    const connector = await connectorWith({ skipConfirm: true });
+    const connector = await demoConnector({ skipConfirm: true });
     const error = await rejectionOf(connector.getUserInfo(await callbackFor(connector), noSession));
     expect(error).toMatchObject({
       code: ConnectorErrorCodes.SocialAccessTokenInvalid,
@@ -192,14 +187,14 @@ describe('failures over real sockets', () => {
     ['a 5xx', 'serverError', ConnectorErrorCodes.General],
     ['an HTML error page', 'htmlError', ConnectorErrorCodes.InvalidResponse],
   ] as const)('reports %s from Xiaomi', async (_, knob, code) => {
-    const connector = await connectorWith({ skipConfirm: true });
+    const connector = await demoConnector({ skipConfirm: true });
     const callback = await callbackFor(connector);
     standIn.knobs[knob] = true;
     expect(await rejectionOf(connector.getUserInfo(callback, noSession))).toMatchObject({ code });
   });
 
   it('gives up on a hanging Xiaomi within the 5 s timeout', async () => {
-    const connector = await connectorWith({ skipConfirm: true });
+    const connector = await demoConnector({ skipConfirm: true });
     const callback = await callbackFor(connector);
     standIn.knobs.hang = true;
     const started = Date.now();

@@ -2,8 +2,12 @@ import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { ConnectorType } from '@logto/connector-kit';
 import { describe, expect, it } from 'vitest';
-import { createThroughLogto, loadFactoryThroughLogto, packageRoot } from '../harness/logto.js';
-import { mockAuthorizationRequest } from '../src/mock.js';
+import {
+  authorizationRequest,
+  createThroughLogto,
+  loadFactoryThroughLogto,
+  packageRoot,
+} from '../harness/logto-loader.js';
 
 describe('loading through Logto’s own connector loader', () => {
   it('accepts the built package and reads its logo and the admin guide', async () => {
@@ -23,10 +27,7 @@ describe('loading through Logto’s own connector loader', () => {
       clientId: '2882303761520251711',
       clientSecret: 's',
     });
-    const uri = await connector.getAuthorizationUri(
-      mockAuthorizationRequest,
-      async () => undefined,
-    );
+    const uri = await connector.getAuthorizationUri(authorizationRequest, async () => undefined);
     expect(new URL(uri).searchParams.get('client_id')).toBe('2882303761520251711');
   });
 });

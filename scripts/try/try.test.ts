@@ -5,14 +5,14 @@ import type { AddressInfo } from 'node:net';
 import { createServer } from 'node:net';
 import { PassThrough } from 'node:stream';
 import { promisify } from 'node:util';
-import { ConnectorError, ConnectorErrorCodes } from '@logto/connector-kit';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { authorizeAs } from '../harness/browser.js';
-import { packageRoot } from '../harness/logto.js';
-import { routeXiaomiTo } from '../harness/route.js';
-import { demoApp, startXiaomiStandIn, type XiaomiStandIn } from '../harness/stand-in.js';
-import { describeWait, runTry, terminalHint } from '../harness/try-app.js';
-import { defaultPort, parseTryArguments, promptSecret } from '../harness/try-cli.js';
+import { packageRoot } from '../../harness/logto-loader.js';
+import { routeXiaomiTo } from '../../harness/route-xiaomi.js';
+import { authorizeAs } from '../../harness/xiaomi-browser.js';
+import { demoApp, startXiaomiStandIn, type XiaomiStandIn } from '../../harness/xiaomi-stand-in.js';
+import type { XiaomiErrorData } from '../../src/errors.js';
+import { defaultPort, parseTryArguments, promptSecret, TryUsageError } from './options.js';
+import { describeWait, runTry, terminalHint } from './sign-in.js';
 
 const freePort = async () => {
   const probe = createServer().listen(0, '127.0.0.1');
@@ -23,13 +23,13 @@ const freePort = async () => {
   return port;
 };
 
-/** Runs scripts/try.ts as `npm run try` does, with no terminal attached. */
+/** Runs scripts/try/main.ts as `npm run try` does, with no terminal attached. */
 const tryCommand = async (args: string[], env: Record<string, string> = {}) => {
   const { XIAOMI_CLIENT_SECRET, ...inherited } = process.env;
   try {
     const { stdout, stderr } = await promisify(execFile)(
       process.execPath,
-      ['--import', 'tsx', 'scripts/try.ts', ...args],
+      ['--import', 'tsx', 'scripts/try/main.ts', ...args],
       { cwd: packageRoot, env: { ...inherited, ...env }, timeout: 20_000 },
     );
     return { exitCode: 0, stdout, stderr };
@@ -49,11 +49,11 @@ describe.concurrent('the try command line', () => {
   });
 
   it.each([
-    ['a typo', ['--clientid', 'x'], 'Unknown option --clientid.'],
+    ['a typo', ['--clientid', 'x'], 'Unknown option --clientid; did you mean --client-id?'],
     [
       'the AppSecret as a flag',
       ['--client-id', 'x', '--client-secret', 's'],
-      'Unknown option --client-secret.',
+      'No option takes the AppSecret, so that it stays out of your shell history: set XIAOMI_CLIENT_SECRET, or type it at the prompt.',
     ],
     ['no AppID', [], '--client-id is required: the AppID of your Xiaomi app.'],
     [
@@ -125,6 +125,44 @@ describe.concurrent('the try command line', () => {
 });
 
 describe('parseTryArguments', () => {
+  const refusal = (args: string[], env: NodeJS.ProcessEnv = {}) => {
+    try {
+      parseTryArguments(args, env);
+    } catch (error) {
+      expect(error).toBeInstanceOf(TryUsageError);
+      return (error as TryUsageError).message;
+    }
+    throw new Error('The arguments were accepted.');
+  };
+
+  it.each([
+    [['--scop', '1'], 'Unknown option --scop; did you mean --scope?'],
+    [['--skipconfirm'], 'Unknown option --skipconfirm; did you mean --skip-confirm?'],
+    [['--colour'], 'Unknown option --colour.'],
+    [['-x'], 'Unknown option -x.'],
+    [['--clientSecret=s'], expect.stringMatching(/^No option takes the AppSecret/)],
+  ])('refuses %j: %s', (args, sentence) => {
+    expect(refusal(args)).toEqual(sentence);
+  });
+
+  it.each(['client_id', 'skip_confirm', 'port', 'wait', 'client_secret'])(
+    'says npm kept the options when npm_config_%s shows the -- was forgotten',
+    (name) => {
+      expect(refusal(['x'], { [`npm_config_${name}`]: 'true' })).toBe(
+        `npm kept --${name.replaceAll('_', '-')} for itself: put -- between "npm run try" and the options.`,
+      );
+    },
+  );
+
+  it('ignores npm’s own settings', () => {
+    expect(
+      parseTryArguments(['--client-id', '1'], {
+        npm_config_scope: '@mine',
+        npm_config_cache: '/c',
+      }),
+    ).toMatchObject({ help: false });
+  });
+
   it('fills the defaults: Logto-free port, five minutes, no consent skip', () => {
     expect(parseTryArguments(['--client-id', ' 123 '])).toEqual({
       help: false,
@@ -166,25 +204,27 @@ describe('promptSecret', () => {
 
 describe('what try tells the terminal', () => {
   const callbackUrl = 'http://127.0.0.1:3100/callback/xiaomi-universal';
-  const failure = (data: object) => new ConnectorError(ConnectorErrorCodes.General, data);
+  const said = { errorDescription: '…' };
 
-  it.each([
+  it.each<[XiaomiErrorData, string]>([
     [
-      { code: 96010, hint: 'Register <your Logto origin>…' },
+      { ...said, reason: 'xiaomi_error', code: 96010, name: 'N', hint: 'Register <origin>…' },
       `Register ${callbackUrl} (the callback URL printed above) in the Xiaomi console.`,
     ],
     [
-      { reason: 'network', hint: 'Check that the Logto server…' },
+      { ...said, reason: 'network', endpoint: '/oauth2/token', hint: 'Check that the Logto…' },
       'This machine could not reach Xiaomi: check its network connection, DNS and proxy.',
     ],
     [
-      { reason: 'timeout', hint: 'Xiaomi is slow…' },
+      { ...said, reason: 'timeout', endpoint: '/oauth2/token', hint: 'Xiaomi is slow…' },
       'Xiaomi did not answer this machine in time: check its network connection, then try again.',
     ],
-    [{ code: 96003, hint: 'Check that clientSecret is…' }, 'Check that clientSecret is…'],
-    [{}, 'See the error above.'],
+    [
+      { ...said, reason: 'xiaomi_error', code: 96003, name: 'N', hint: 'Check clientSecret…' },
+      'Check clientSecret…',
+    ],
   ])('for %o: %s', (data, expected) => {
-    expect(terminalHint(failure(data), callbackUrl)).toBe(expected);
+    expect(terminalHint(data, callbackUrl)).toBe(expected);
   });
 
   it.each([
@@ -217,14 +257,21 @@ describe('a whole run against the stand-in', () => {
   });
 
   /** Runs `try`, plays the browser once it prints the authorize URL, and returns what it printed. */
-  const tryWith = async (clientSecret: string) => {
+  const tryWith = async (clientSecret: string, replaced: Record<string, string> = {}) => {
     const lines: string[] = [];
     let authorizeUrl: (url: string) => void = () => {};
     const printed = new Promise<string>((resolve) => {
       authorizeUrl = resolve;
     });
     const exitCode = runTry(
-      { clientId: demoApp.clientId, clientSecret, scope: '1 6', port, waitMs: 10_000 },
+      {
+        clientId: demoApp.clientId,
+        clientSecret,
+        scope: '1 6',
+        skipConfirm: false,
+        port,
+        waitMs: 10_000,
+      },
       (line) => {
         lines.push(line);
         const url = /https:\/\/account\.xiaomi\.com\/oauth2\/authorize\S+/.exec(line)?.[0];
@@ -235,7 +282,7 @@ describe('a whole run against the stand-in', () => {
     );
     const { callback } = await authorizeAs(await printed, { decision: 'approve' });
     const callbackUrl = new URL(`http://127.0.0.1:${port}/callback/xiaomi-universal`);
-    callbackUrl.search = new URLSearchParams(callback).toString();
+    callbackUrl.search = new URLSearchParams({ ...callback, ...replaced }).toString();
     await fetch(callbackUrl);
     return { exitCode: await exitCode, output: lines.join('\n') };
   };
@@ -253,6 +300,17 @@ describe('a whole run against the stand-in', () => {
     expect(output).not.toContain(demoApp.clientSecret);
   });
 
+  it('sends a random state and refuses a callback that does not carry it', async () => {
+    const first = await tryWith(demoApp.clientSecret);
+    const second = await tryWith(demoApp.clientSecret, { state: 'guessed' });
+    const stateOf = (output: string) => /[?&]state=([^&\s]+)/.exec(output)?.[1] ?? '';
+    expect(stateOf(first.output)).toMatch(/^[\w-]{22}$/);
+    expect(stateOf(second.output)).not.toBe(stateOf(first.output));
+    expect(second).toMatchObject({ exitCode: 1 });
+    expect(second.output).toContain('The callback did not carry the state of this sign-in');
+    expect(second.output).not.toContain('Signed in.');
+  });
+
   it('names the cause and what to check when the AppSecret is wrong', async () => {
     const { exitCode, output } = await tryWith('wrong-secret');
     expect(exitCode).toBe(1);
@@ -265,7 +323,7 @@ describe('a whole run against the stand-in', () => {
   it('gives up when no callback arrives in time', async () => {
     const lines: string[] = [];
     const exitCode = await runTry(
-      { clientId: demoApp.clientId, clientSecret: 's', port: 0, waitMs: 200 },
+      { clientId: demoApp.clientId, clientSecret: 's', skipConfirm: false, port: 0, waitMs: 200 },
       (line) => lines.push(line),
     );
     expect(exitCode).toBe(1);

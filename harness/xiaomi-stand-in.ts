@@ -1,6 +1,7 @@
 /**
  * A stand-in for Xiaomi's account service (account.xiaomi.com and open.account.xiaomi.com) on
- * 127.0.0.1, following Xiaomi's documented behaviour, for tests, the demo and `npm run try`.
+ * 127.0.0.1, following Xiaomi's documented behaviour, for the tests over real sockets, the demo and
+ * the bench. (`npm run try` talks to the real Xiaomi.)
  */
 import { randomBytes } from 'node:crypto';
 import { once } from 'node:events';
@@ -23,13 +24,21 @@ export type StandInApp = {
   redirectUris: string[];
 };
 
-/** Misbehaviour on demand; each applies to every answer until changed. */
+/** Misbehaviour on demand; each applies to every answer until changed or `reset`. */
 export type StandInKnobs = {
   latencyMs: number;
   hang: boolean;
   serverError: boolean;
   htmlError: boolean;
   accessTokenTtlSeconds: number;
+};
+
+const defaultKnobs: Readonly<StandInKnobs> = {
+  latencyMs: 0,
+  hang: false,
+  serverError: false,
+  htmlError: false,
+  accessTokenTtlSeconds: 3 * 24 * 3600,
 };
 
 export type StandInOptions = {
@@ -141,13 +150,7 @@ export const startXiaomiStandIn = async ({
   autoApprove = false,
   onAnswer,
 }: StandInOptions = {}) => {
-  const knobs: StandInKnobs = {
-    latencyMs: 0,
-    hang: false,
-    serverError: false,
-    htmlError: false,
-    accessTokenTtlSeconds: 3 * 24 * 3600,
-  };
+  const knobs: StandInKnobs = { ...defaultKnobs };
   const codes = new Map<string, IssuedCode>();
   const accessTokens = new Map<string, IssuedToken>();
   const refreshTokens = new Map<string, Grant>();
@@ -440,6 +443,10 @@ export const startXiaomiStandIn = async ({
   return {
     origin: `http://127.0.0.1:${port}`,
     knobs,
+    /** Puts every knob back to Xiaomi's normal behaviour. */
+    reset: () => {
+      Object.assign(knobs, defaultKnobs);
+    },
     close: async () => {
       server.closeAllConnections();
       server.close();

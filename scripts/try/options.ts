@@ -2,7 +2,10 @@
 import { createInterface } from 'node:readline/promises';
 import { Writable } from 'node:stream';
 import { parseArgs } from 'node:util';
-import { type TryOptions, TryUsageError } from './try-app.js';
+import { closestMatch } from 'leven';
+
+/** A mistake in how `try` was called: shown as one sentence with the usage, exit code 2. */
+export class TryUsageError extends Error {}
 
 /** Not 3001 or 3002, which Logto itself listens on. */
 export const defaultPort = 3100;
@@ -33,30 +36,66 @@ const optionSpec = {
   help: { type: 'boolean', short: 'h' },
 } as const;
 
-/** The option Node names in a parse error, e.g. `--clientid`. */
-const quotedOption = (message: string) => /'([^']+)'/.exec(message)?.[1] ?? 'an option';
+type OptionName = keyof typeof optionSpec;
 
-/** Node's parse error, said as one sentence for this command. */
-const describeParseError = ({ code, message }: NodeJS.ErrnoException) => {
-  const option = quotedOption(message).split(' ')[0];
-  if (code === 'ERR_PARSE_ARGS_UNKNOWN_OPTION') {
-    return `Unknown option ${option}.`;
+const isOptionName = (name: string): name is OptionName => Object.hasOwn(optionSpec, name);
+
+const secretInArguments =
+  'No option takes the AppSecret, so that it stays out of your shell history: set XIAOMI_CLIENT_SECRET, or type it at the prompt.';
+
+/** What npm does with the options when `--` is missing: it keeps them as its own settings. */
+const takenByNpm = (env: NodeJS.ProcessEnv) =>
+  ['client-id', 'skip-confirm', 'port', 'wait', 'client-secret'].find(
+    (name) => env[`npm_config_${name.replaceAll('-', '_')}`] !== undefined,
+  );
+
+const unknownOption = (rawName: string) => {
+  if (/^--?client-?secret$/i.test(rawName)) {
+    return secretInArguments;
   }
-  if (code === 'ERR_PARSE_ARGS_INVALID_OPTION_VALUE') {
-    return message.includes('does not take')
-      ? `The option ${option} takes no value.`
-      : `The option ${option} needs a value.`;
-  }
-  return `Unexpected argument ${option}; every value follows its option.`;
+  const known = Object.keys(optionSpec).map((name) => `--${name}`);
+  const nearest = closestMatch(rawName, known, { maxDistance: 3 });
+  return `Unknown option ${rawName}${nearest ? `; did you mean ${nearest}?` : '.'}`;
 };
 
+/**
+ * The values of the options, checked token by token: Node's own strict mode throws errors whose
+ * only detail is in their English message.
+ */
 const readOptions = (args: string[]) => {
-  try {
-    return parseArgs({ args, options: optionSpec, strict: true, allowPositionals: false }).values;
-  } catch (error) {
-    throw new TryUsageError(describeParseError(error as NodeJS.ErrnoException));
+  const { values, tokens } = parseArgs({
+    args,
+    options: optionSpec,
+    strict: false,
+    allowPositionals: true,
+    tokens: true,
+  });
+  for (const token of tokens) {
+    if (token.kind === 'positional') {
+      throw new TryUsageError(
+        `Unexpected argument ${token.value}; every value follows its option.`,
+      );
+    }
+    if (token.kind !== 'option') {
+      continue;
+    }
+    if (!isOptionName(token.name)) {
+      throw new TryUsageError(unknownOption(token.rawName));
+    }
+    const takesValue = optionSpec[token.name].type === 'string';
+    if (takesValue && token.value === undefined) {
+      throw new TryUsageError(`The option ${token.rawName} needs a value.`);
+    }
+    if (!takesValue && token.value !== undefined) {
+      throw new TryUsageError(`The option ${token.rawName} takes no value.`);
+    }
   }
+  return values;
 };
+
+/** An option's text; after `readOptions`, a string option holds nothing else. */
+const text = (value: string | boolean | undefined) =>
+  typeof value === 'string' ? value : undefined;
 
 const readPort = (text: string | undefined) => {
   const port = Number(text ?? defaultPort);
@@ -76,17 +115,34 @@ const readWaitMs = (text: string | undefined) => {
   return waitMinutes * 60_000;
 };
 
-export type TryCommand =
-  | { help: true }
-  | { help: false; options: Omit<TryOptions, 'clientSecret'> };
+export type TryOptions = {
+  clientId: string;
+  scope?: string;
+  skipConfirm: boolean;
+  /** 0 picks a free port. */
+  port: number;
+  /** How long to wait for the browser to come back. */
+  waitMs: number;
+};
 
-/** Reads the arguments after `npm run try --`; throws TryUsageError for what it cannot take. */
-export const parseTryArguments = (args: string[]): TryCommand => {
+export type TryCommand = { help: true } | { help: false; options: TryOptions };
+
+/**
+ * Reads the arguments after `npm run try --` (and npm's environment, to tell when the `--` was
+ * forgotten); throws TryUsageError for what it cannot take.
+ */
+export const parseTryArguments = (args: string[], env: NodeJS.ProcessEnv = {}): TryCommand => {
+  const lost = takenByNpm(env);
+  if (lost) {
+    throw new TryUsageError(
+      `npm kept --${lost} for itself: put -- between "npm run try" and the options.`,
+    );
+  }
   const values = readOptions(args);
-  if (values.help) {
+  if (values.help === true) {
     return { help: true };
   }
-  const clientId = values['client-id']?.trim();
+  const clientId = text(values['client-id'])?.trim();
   if (!clientId) {
     throw new TryUsageError('--client-id is required: the AppID of your Xiaomi app.');
   }
@@ -94,10 +150,10 @@ export const parseTryArguments = (args: string[]): TryCommand => {
     help: false,
     options: {
       clientId,
-      scope: values.scope,
-      skipConfirm: values['skip-confirm'] ?? false,
-      port: readPort(values.port),
-      waitMs: readWaitMs(values.wait),
+      scope: text(values.scope),
+      skipConfirm: values['skip-confirm'] === true,
+      port: readPort(text(values.port)),
+      waitMs: readWaitMs(text(values.wait)),
     },
   };
 };

@@ -1,5 +1,5 @@
 /** Plays the user's browser on the stand-in: opens the authorize URL and answers the consent page. */
-import { userCookie } from './stand-in.js';
+import { userCookie } from './xiaomi-stand-in.js';
 
 export type BrowserStep = { url: string; status: number; page?: string };
 

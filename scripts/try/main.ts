@@ -2,12 +2,11 @@
  * `npm run try -- --client-id <AppID> [...]`: checks a Xiaomi app (AppID, AppSecret, callback URL)
  * from a terminal before it goes into Logto. `--help` tells the rest.
  */
-
-import { runTry, TryUsageError } from '../harness/try-app.js';
-import { parseTryArguments, readClientSecret, usage } from '../harness/try-cli.js';
+import { parseTryArguments, readClientSecret, TryUsageError, usage } from './options.js';
+import { runTry } from './sign-in.js';
 
 const main = async () => {
-  const command = parseTryArguments(process.argv.slice(2));
+  const command = parseTryArguments(process.argv.slice(2), process.env);
   if (command.help) {
     console.log(usage);
     return 0;

@@ -1,0 +1,142 @@
+/**
+ * Drives real Logto servers through the Logto test kit of ../shared/logto (Logto OSS core built
+ * from vendored source, with PostgreSQL; see its README), and the instance folder an admin works
+ * in: its CLI, its connectors folder, the package's tarball.
+ */
+import { execFile } from 'node:child_process';
+import { existsSync, readFileSync } from 'node:fs';
+import { join, resolve } from 'node:path';
+import { promisify } from 'node:util';
+import { packageRoot } from './logto-loader.js';
+
+export const kitDir = resolve(process.env.LOGTO_KIT ?? join(packageRoot, '..', 'shared', 'logto'));
+const script = join(kitDir, 'logto.sh');
+
+/** The kit's preload that routes hosts to a stand-in inside core (fetch, node:http/https). */
+export const routeHostsPreload = join(kitDir, 'examples', 'route-hosts.mjs');
+
+/** What `logto.sh start` exports that the tests use: endpoints, core's log, the M2M secret. */
+export type RunningLogto = {
+  endpoint: string;
+  adminEndpoint: string;
+  coreLog: string;
+  m2mAppId: string;
+  m2mSecret: string;
+};
+
+const run = promisify(execFile);
+
+/** This process's environment without a version-check override: Logto runs its real check. */
+const kitEnv = (extra: Record<string, string> = {}) => {
+  const { IGNORE_CONNECTOR_VERSION_CHECK, LOGTO_IGNORE_CONNECTOR_VERSION_CHECK, ...env } =
+    process.env;
+  return { ...env, ...extra };
+};
+
+const runKit = async (args: string[], extra?: Record<string, string>) => {
+  if (!existsSync(script)) {
+    throw new Error(`The Logto kit is missing: ${script} (set LOGTO_KIT to its folder).`);
+  }
+  const { stdout } = await run('bash', [script, ...args], {
+    env: kitEnv(extra),
+    maxBuffer: 16 * 1024 * 1024,
+  });
+  return stdout.trim();
+};
+
+/** Builds the version once (cached by the kit) and returns the instance folder. */
+export const prepareLogto = async (version: string) =>
+  (await runKit(['prepare', version])).split('\n').at(-1) ?? '';
+
+const readExports = (text: string) =>
+  Object.fromEntries(
+    [...text.matchAll(/^export (\w+)=(.*)$/gm)].map(([, key, value]) => [key, value ?? '']),
+  );
+
+/**
+ * A fresh database and core; `extra` reaches core (e.g. LOGTO_NODE_OPTIONS, SECRET_VAULT_KEK).
+ * Rejects with the kit's error, whose text ends with core's last log lines, when core does not
+ * start.
+ */
+export const startLogto = async (
+  version: string,
+  extra: Record<string, string>,
+): Promise<RunningLogto> => {
+  const exported = readExports(await runKit(['start', version], extra));
+  const value = (key: string) => {
+    const found = exported[key];
+    if (!found) {
+      throw new Error(`logto.sh start did not export ${key}.`);
+    }
+    return found;
+  };
+  return {
+    endpoint: value('LOGTO_ENDPOINT'),
+    adminEndpoint: value('LOGTO_ADMIN_ENDPOINT'),
+    coreLog: value('LOGTO_CORE_LOG'),
+    m2mAppId: value('LOGTO_M2M_APP_ID'),
+    m2mSecret: value('LOGTO_M2M_SECRET'),
+  };
+};
+
+export const stopLogto = () => runKit(['stop']);
+
+/** A command in the instance folder, as an admin types it there. */
+export const inInstance = (
+  instance: string,
+  command: string,
+  args: string[],
+  env: NodeJS.ProcessEnv = process.env,
+) => run(command, args, { cwd: instance, env, maxBuffer: 16 * 1024 * 1024 });
+
+export const connectorsDir = (instance: string) => join(instance, 'packages/core/connectors');
+export const ourConnectorDir = (instance: string) =>
+  join(connectorsDir(instance), 'connector-xiaomi-plus');
+export const officialConnectorDir = (instance: string) =>
+  join(connectorsDir(instance), '@logto-connector-xiaomi');
+
+const { version: packageVersion } = JSON.parse(
+  readFileSync(join(packageRoot, 'package.json'), 'utf8'),
+) as { version: string };
+
+export const tarballName = `connector-xiaomi-plus-${packageVersion}.tgz`;
+
+/** README: `npm pack` in this repository (prepack builds lib/ first); the tarball's path. */
+export const packTarball = async () => {
+  await run('npm', ['pack', '--silent'], { cwd: packageRoot, maxBuffer: 16 * 1024 * 1024 });
+  return join(packageRoot, tarballName);
+};
+
+/** Puts the instance where an admin starts from: Logto with the official Xiaomi connector. */
+export const holdOfficialConnector = async (instance: string) => {
+  if (existsSync(ourConnectorDir(instance))) {
+    await inInstance(instance, 'npm', [
+      'run',
+      'cli',
+      'connector',
+      'remove',
+      'connector-xiaomi-plus',
+    ]);
+  }
+  if (!existsSync(officialConnectorDir(instance))) {
+    await inInstance(instance, 'npm', [
+      'run',
+      'cli',
+      'connector',
+      'add',
+      '@logto/connector-xiaomi',
+    ]);
+  }
+};
+
+/** The README's install steps for an instance from `logto init`, as written there. */
+export const installAsReadmeSays = async (instance: string, tarball: string) => {
+  await inInstance(instance, 'npm', [
+    'run',
+    'cli',
+    'connector',
+    'remove',
+    '@logto/connector-xiaomi',
+  ]);
+  await inInstance(instance, 'npm', ['run', 'cli', 'connector', 'add', tarball]);
+};

@@ -1,0 +1,450 @@
+import { ConnectorErrorCodes } from '@logto/connector-kit';
+import nock from 'nock';
+import { beforeEach, describe, expect, it } from 'vitest';
+import {
+  authorize,
+  connectorWith,
+  mockAccessToken,
+  mockCallback,
+  mockClientId,
+  mockClientSecret,
+  mockCode,
+  mockConfig,
+  mockProfileAnswer,
+  mockRedirectUri,
+  mockRefreshToken,
+  mockTokenAnswer,
+  oauthError,
+  openApiError,
+  prefixed,
+  refresh,
+  rejectionOf,
+  signIn,
+} from '../test/fixtures.js';
+import {
+  account,
+  interceptXiaomi,
+  openApi,
+  replyContact,
+  replyProfile,
+  replyToken,
+} from '../test/xiaomi-nock.js';
+
+interceptXiaomi();
+
+describe('the authorize URL', () => {
+  it('sends the user to Xiaomi with every parameter Xiaomi reads', async () => {
+    const url = await authorize();
+    expect(`${url.origin}${url.pathname}`).toBe('https://account.xiaomi.com/oauth2/authorize');
+    expect(Object.fromEntries(url.searchParams)).toEqual({
+      client_id: mockClientId,
+      redirect_uri: mockRedirectUri,
+      response_type: 'code',
+      state: 'state-1',
+      scope: '1',
+      skip_confirm: 'false',
+    });
+  });
+
+  it('puts nothing secret in the URL', async () => {
+    const url = await authorize();
+    expect(url.href).not.toContain(mockClientSecret);
+  });
+
+  it.each([
+    ['the request scope first', { scope: '1 3' }, { scope: '1 6' }, '1 6'],
+    ['the configured scope next', { scope: '1 3' }, {}, '1 3'],
+    ['the configured scope when the request’s is blank', { scope: '1 3' }, { scope: ' ' }, '1 3'],
+    ['scope 1 when none is set', {}, {}, '1'],
+    ['scope 1 when the configured one is blank', { scope: '  ' }, {}, '1'],
+    ['scope 1 in front of a configured scope without it', { scope: '3' }, {}, '1 3'],
+    ['scope 1 in front of a requested scope without it', {}, { scope: '6 4' }, '1 6 4'],
+    ['the given order when 1 is there', { scope: '3 1 6' }, {}, '3 1 6'],
+    ['each id once, spaces tidied', { scope: '  3  3\t6 1 6 ' }, {}, '3 6 1'],
+  ])('uses %s', async (_, config, request, expected) => {
+    const url = await authorize({ ...mockConfig, ...config }, request);
+    expect(url.searchParams.get('scope')).toBe(expected);
+  });
+
+  it('asks Xiaomi to skip its consent page when configured', async () => {
+    const url = await authorize({ ...mockConfig, skipConfirm: true });
+    expect(url.searchParams.get('skip_confirm')).toBe('true');
+  });
+
+  it('round-trips state and redirect URI whatever characters they hold', async () => {
+    const state = 'a b&c=d/é?#%+中';
+    const redirectUri = 'https://logto.example.com/callback/x?tenant=a&b=é #';
+    const url = await authorize(mockConfig, { state, redirectUri });
+    expect(url.searchParams.get('state')).toBe(state);
+    expect(url.searchParams.get('redirect_uri')).toBe(redirectUri);
+  });
+});
+
+describe('the callback', () => {
+  it('reports a refusal as AuthorizationFailed and asks Xiaomi nothing', async () => {
+    const token = replyToken(200, prefixed(mockTokenAnswer));
+    const error = await rejectionOf(
+      signIn({ error: 'access_denied', error_description: 'user denied', state: 's' }),
+    );
+    expect(error).toMatchObject({
+      code: ConnectorErrorCodes.AuthorizationFailed,
+      data: { reason: 'xiaomi_error', code: 'access_denied', description: 'user denied' },
+    });
+    expect(token.isDone()).toBe(false);
+  });
+
+  it.each([
+    ['an empty object', {}, 'no fields'],
+    ['no code', { redirectUri: mockRedirectUri, state: 's' }, 'only redirectUri, state'],
+    ['no redirectUri', { code: mockCode }, 'only code'],
+    ['an empty code', { code: '', redirectUri: mockRedirectUri }, 'only code, redirectUri'],
+    ['a numeric code', { code: 123, redirectUri: mockRedirectUri }, 'only code, redirectUri'],
+    ['null', null, 'null'],
+    ['a string', 'code=abc', 'a string'],
+  ])(
+    'refuses %s with General, says what it held and asks Xiaomi nothing',
+    async (_, data, held) => {
+      const token = replyToken(200, prefixed(mockTokenAnswer));
+      const error = await rejectionOf(signIn(data));
+      expect(error).toMatchObject({
+        code: ConnectorErrorCodes.General,
+        data: {
+          reason: 'unusable_callback',
+          received: held,
+          hint: expect.stringContaining('/callback/<connector id>'),
+          errorDescription: `Logto passed a callback without Xiaomi’s code or error (it held ${held}): ${error.data.hint}`,
+        },
+      });
+      expect(token.isDone()).toBe(false);
+    },
+  );
+
+  it('names at most ten fields of a crowded callback, never their values', async () => {
+    const crowded = Object.fromEntries(
+      Array.from({ length: 12 }, (_, index) => [`f${index}`, `value-${index}`]),
+    );
+    const error = await rejectionOf(signIn(crowded));
+    expect(error.data).toMatchObject({ received: 'only f0, f1, f2, f3, f4, f5, f6, f7, f8, f9' });
+    expect(JSON.stringify(error.data)).not.toContain('value-');
+  });
+});
+
+describe('the code exchange', () => {
+  it('posts the code grant with the callback’s redirect URI', async () => {
+    const token = account()
+      .post('/oauth2/token', {
+        client_id: mockClientId,
+        client_secret: mockClientSecret,
+        code: mockCode,
+        grant_type: 'authorization_code',
+        redirect_uri: mockRedirectUri,
+      })
+      .reply(200, prefixed(mockTokenAnswer));
+    replyProfile(200, mockProfileAnswer);
+    await signIn();
+    expect(token.isDone()).toBe(true);
+  });
+
+  it('needs nothing from the answer but access_token, whatever the other fields hold', async () => {
+    replyToken(
+      200,
+      prefixed({ access_token: mockAccessToken, expires_in: 'soon', scope: null, token_type: 7 }),
+    );
+    replyProfile(200, mockProfileAnswer);
+    await expect(signIn()).resolves.toMatchObject({ id: 'mock-union-id' });
+  });
+
+  it.each([400, 401, 499])(
+    'reports HTTP %i without Xiaomi’s error as SocialAuthCodeInvalid',
+    async (status) => {
+      replyToken(status, '<html>no</html>');
+      const error = await rejectionOf(signIn());
+      expect(error).toMatchObject({
+        code: ConnectorErrorCodes.SocialAuthCodeInvalid,
+        data: { reason: 'http_status', endpoint: '/oauth2/token', status },
+      });
+    },
+  );
+
+  it.each([
+    ['no access_token', { expires_in: 3600 }],
+    ['an empty access_token', { access_token: '' }],
+    ['a numeric access_token', { access_token: 42 }],
+  ])('reports an answer with %s as InvalidResponse', async (_, body) => {
+    replyToken(200, prefixed(body));
+    const error = await rejectionOf(signIn());
+    expect(error).toMatchObject({
+      code: ConnectorErrorCodes.InvalidResponse,
+      data: { reason: 'unexpected_shape', endpoint: '/oauth2/token' },
+    });
+  });
+
+  it('reports a socket error as General, never a raw fetch TypeError', async () => {
+    account().post('/oauth2/token').replyWithError({ code: 'ECONNRESET', message: 'hang up' });
+    const error = await rejectionOf(signIn());
+    expect(error).toMatchObject({
+      code: ConnectorErrorCodes.General,
+      data: { reason: 'network', endpoint: '/oauth2/token' },
+    });
+  });
+});
+
+describe('the refresh', () => {
+  const refreshed = {
+    ...mockTokenAnswer,
+    access_token: 'new-access',
+    refresh_token: 'new-refresh',
+  };
+
+  it('posts the refresh grant with the configured callback URL', async () => {
+    const token = account()
+      .post('/oauth2/token', {
+        client_id: mockClientId,
+        client_secret: mockClientSecret,
+        grant_type: 'refresh_token',
+        refresh_token: mockRefreshToken,
+        redirect_uri: mockRedirectUri,
+      })
+      .reply(200, prefixed(refreshed));
+    await expect(
+      refresh(mockRefreshToken, { ...mockConfig, redirectUri: mockRedirectUri }),
+    ).resolves.toMatchObject({
+      access_token: 'new-access',
+      refresh_token: 'new-refresh',
+      expires_in: refreshed.expires_in,
+    });
+    expect(token.isDone()).toBe(true);
+  });
+
+  it('leaves redirect_uri out when none is configured', async () => {
+    const token = account()
+      .post(
+        '/oauth2/token',
+        (body) => !('redirect_uri' in body) && body.grant_type === 'refresh_token',
+      )
+      .reply(200, prefixed(refreshed));
+    await refresh();
+    expect(token.isDone()).toBe(true);
+  });
+
+  it('reports HTTP 400 without a body as SocialAccessTokenInvalid', async () => {
+    replyToken(400, '');
+    expect(await rejectionOf(refresh())).toMatchObject({
+      code: ConnectorErrorCodes.SocialAccessTokenInvalid,
+      data: { reason: 'http_status', status: 400 },
+    });
+  });
+
+  it('reports a rejected refresh token as SocialAccessTokenInvalid without the token', async () => {
+    replyToken(200, oauthError(96009, `invalid ${mockRefreshToken}`));
+    const error = await rejectionOf(refresh());
+    expect(error).toMatchObject({
+      code: ConnectorErrorCodes.SocialAccessTokenInvalid,
+      data: { code: 96009, description: 'invalid [redacted]' },
+    });
+  });
+
+  it('tells the admin to set redirectUri when a refresh without it gets 96002', async () => {
+    replyToken(400, oauthError(96002, 'invalid request'));
+    const error = await rejectionOf(refresh());
+    expect(error).toMatchObject({
+      code: ConnectorErrorCodes.General,
+      data: {
+        code: 96002,
+        hint: 'Set redirectUri in the connector settings to the callback URL registered at Xiaomi: Xiaomi needs it to refresh a token.',
+      },
+    });
+  });
+
+  it('keeps the table’s hint for 96002 when redirectUri is set', async () => {
+    replyToken(400, oauthError(96002, 'invalid request'));
+    const error = await rejectionOf(
+      refresh(mockRefreshToken, { ...mockConfig, redirectUri: mockRedirectUri }),
+    );
+    expect(error.data.hint).toContain('parameter missing or malformed');
+  });
+});
+
+describe('the profile', () => {
+  beforeEach(() => {
+    replyToken(200, prefixed(mockTokenAnswer));
+  });
+
+  it('is asked with the AppID and the access token', async () => {
+    const profile = openApi()
+      .get('/user/profile')
+      .query({ clientId: mockClientId, token: mockAccessToken })
+      .reply(200, mockProfileAnswer);
+    await signIn();
+    expect(profile.isDone()).toBe(true);
+  });
+
+  it('reports an expired token (96008) as SocialAccessTokenInvalid with Xiaomi’s words', async () => {
+    replyProfile(200, openApiError(96008, 'token 已过期'));
+    const error = await rejectionOf(signIn());
+    expect(error).toMatchObject({
+      code: ConnectorErrorCodes.SocialAccessTokenInvalid,
+      data: { code: 96008, name: 'OA_INVALID_TOKEN', description: 'token 已过期' },
+    });
+  });
+
+  it.each([401, 403])(
+    'reports HTTP %i without a body as SocialAccessTokenInvalid',
+    async (status) => {
+      replyProfile(status, '');
+      const error = await rejectionOf(signIn());
+      expect(error).toMatchObject({
+        code: ConnectorErrorCodes.SocialAccessTokenInvalid,
+        data: { reason: 'http_status', endpoint: '/user/profile', status },
+      });
+    },
+  );
+
+  it.each([400, 404, 500, 502])('reports HTTP %i without a body as General', async (status) => {
+    replyProfile(status, '<html>down</html>');
+    const error = await rejectionOf(signIn());
+    expect(error).toMatchObject({
+      code: ConnectorErrorCodes.General,
+      data: { reason: 'http_status', status },
+    });
+  });
+
+  it('reports another result "error" as General with Xiaomi’s code and words', async () => {
+    replyProfile(200, openApiError(96002, 'bad request'));
+    const error = await rejectionOf(signIn());
+    expect(error).toMatchObject({
+      code: ConnectorErrorCodes.General,
+      data: { code: 96002, description: 'bad request' },
+    });
+  });
+
+  it.each([
+    ['a blank unionId', { result: 'ok', data: { unionId: ' ' } }, 'unexpected_shape'],
+    ['an empty unionId', { result: 'ok', data: { unionId: '' } }, 'unexpected_shape'],
+    ['no unionId', { result: 'ok', data: { miliaoNick: 'Lei' } }, 'unexpected_shape'],
+    ['no data', { result: 'ok' }, 'unexpected_shape'],
+    ['an unknown result', { result: 'maybe', data: { unionId: 'u' } }, 'unexpected_shape'],
+    ['an HTML page', '<html>maintenance</html>', 'not_json'],
+    ['a truncated body', '{"result":"ok","data":{"unionId":"u', 'not_json'],
+  ])('reports %s as InvalidResponse', async (_, body, reason) => {
+    replyProfile(200, body);
+    const error = await rejectionOf(signIn());
+    expect(error).toMatchObject({
+      code: ConnectorErrorCodes.InvalidResponse,
+      data: { reason, endpoint: '/user/profile' },
+    });
+  });
+
+  it('signs the user in without name or avatar when Xiaomi gives null or odd values', async () => {
+    const answer = {
+      ...mockProfileAnswer,
+      data: { unionId: 'u-1', miliaoNick: null, miliaoIcon: 42 },
+    };
+    replyProfile(200, answer);
+    const user = await signIn();
+    expect(user).toMatchObject({ id: 'u-1', rawData: answer });
+    expect(user.name).toBeUndefined();
+    expect(user.avatar).toBeUndefined();
+  });
+});
+
+describe('email and phone', () => {
+  const grant = (scope?: string) => replyToken(200, prefixed({ ...mockTokenAnswer, scope }));
+
+  beforeEach(() => {
+    replyProfile(200, mockProfileAnswer);
+  });
+
+  it('fills email and phone when scopes 4 and 6 were granted, keeping rawData the profile', async () => {
+    grant('1 4 6');
+    const contact = openApi()
+      .get('/user/phoneAndEmail')
+      .query({ clientId: mockClientId, token: mockAccessToken })
+      .reply(200, { result: 'ok', data: { phone: '+8613800138000', email: 'lei@example.com' } });
+    await expect(signIn()).resolves.toMatchObject({
+      id: 'mock-union-id',
+      email: 'lei@example.com',
+      phone: '8613800138000',
+      rawData: mockProfileAnswer,
+    });
+    expect(contact.isDone()).toBe(true);
+  });
+
+  it('asks in parallel with the profile, not after it', async () => {
+    nock.cleanAll();
+    grant('1 6');
+    let contactAsked = () => {};
+    const contactArrived = new Promise<void>((resolve) => {
+      contactAsked = resolve;
+    });
+    // The profile answers only once the contact request has arrived: in sequence, this would hang.
+    openApi()
+      .get('/user/profile')
+      .query(true)
+      .reply(async () => {
+        await contactArrived;
+        return [200, mockProfileAnswer];
+      });
+    openApi()
+      .get('/user/phoneAndEmail')
+      .query(true)
+      .reply(() => {
+        contactAsked();
+        return [200, { result: 'ok', data: { phone: '', email: 'lei@example.com' } }];
+      });
+    await expect(signIn()).resolves.toMatchObject({ email: 'lei@example.com' });
+  });
+
+  it('falls back to the configured scope when Xiaomi does not echo one', async () => {
+    grant(undefined);
+    const contact = replyContact(200, { result: 'ok', data: { phone: '', email: '' } });
+    const user = await signIn(mockCallback, { ...mockConfig, scope: '1 4' });
+    expect(contact.isDone()).toBe(true);
+    expect(user).not.toHaveProperty('email', expect.anything());
+    expect(user).not.toHaveProperty('phone', expect.anything());
+  });
+
+  it('leaves masked values out', async () => {
+    grant('1 4 6');
+    replyContact(200, { result: 'ok', data: { phone: '138****0000', email: 'l***@example.com' } });
+    const user = await signIn();
+    expect(user.phone).toBeUndefined();
+    expect(user.email).toBeUndefined();
+  });
+
+  it.each([
+    ['a result error', 200, openApiError(96005, 'no permission')],
+    ['HTTP 500', 500, '<html>down</html>'],
+    ['a malformed body', 200, '{"result":"ok","data":'],
+  ])('signs the user in without them on %s', async (_, status, body) => {
+    grant('1 4 6');
+    replyContact(status, body);
+    const user = await signIn();
+    expect(user).toMatchObject({ id: 'mock-union-id', name: 'Lei' });
+    expect(user.email).toBeUndefined();
+  });
+
+  it('does not ask without scope 4 or 6', async () => {
+    grant('1 3 40');
+    const contact = replyContact(200, {});
+    await signIn();
+    expect(contact.isDone()).toBe(false);
+  });
+});
+
+describe('a 19-digit App ID', () => {
+  it('reaches Xiaomi unchanged in the authorize URL, the token form and the profile query', async () => {
+    expect(Number.isSafeInteger(Number(mockClientId))).toBe(false);
+    expect((await authorize()).searchParams.get('client_id')).toBe(mockClientId);
+
+    const token = account()
+      .post('/oauth2/token', (body) => body.client_id === mockClientId)
+      .reply(200, prefixed(mockTokenAnswer));
+    const profile = openApi()
+      .get('/user/profile')
+      .query({ clientId: mockClientId, token: mockAccessToken })
+      .reply(200, mockProfileAnswer);
+    await (await connectorWith()).getUserInfo(mockCallback, async () => ({}));
+    expect(token.isDone() && profile.isDone()).toBe(true);
+  });
+});

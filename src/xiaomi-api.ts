@@ -1,0 +1,205 @@
+/**
+ * Xiaomi's account API as the connector uses it: the authorize URL, the callback, the token
+ * endpoint (code and refresh grants) and the open API (profile, phone and email).
+ */
+import { ConnectorError, ConnectorErrorCodes, type SocialUserInfo } from '@logto/connector-kit';
+import {
+  authorizationEndpoint,
+  emailScope,
+  phoneAndEmailEndpoint,
+  phoneScope,
+  profileEndpoint,
+  profileScope,
+  tokenEndpoint,
+} from './constant.js';
+import { normalizeEmail, normalizePhone } from './contact.js';
+import { unusableCallback, type XiaomiFailure, xiaomiError } from './errors.js';
+import { type AnswerReading, readXiaomiAnswer, requestXiaomi } from './http.js';
+import {
+  callbackGuard,
+  oauthErrorGuard,
+  openApiErrorGuard,
+  phoneAndEmailAnswerGuard,
+  profileAnswerGuard,
+  tokenAnswerGuard,
+  type XiaomiConfig,
+} from './types.js';
+
+/** The ids of a space-separated scope. */
+const scopeIds = (scope: string | undefined) => scope?.match(/\S+/g) ?? [];
+
+/** The scope ids of `scope`, once each and in order, with the profile's in front when missing. */
+const withProfileScope = (scope: string | undefined) => {
+  const ids = new Set(scopeIds(scope));
+  return (ids.has(profileScope) ? [...ids] : [profileScope, ...ids]).join(' ');
+};
+
+/**
+ * The scope last sent and what it was made from. Nearly every sign-in page view asks with the
+ * same configured scope, so this saves normalising it again on a path Logto takes for each view.
+ */
+let lastScope = { given: '', sent: profileScope };
+
+const scopeToSend = (scope: string | undefined = '') => {
+  if (scope !== lastScope.given) {
+    lastScope = { given: scope, sent: withProfileScope(scope) };
+  }
+  return lastScope.sent;
+};
+
+export const grantsContact = (scope: string | undefined) =>
+  scopeIds(scope).some((id) => id === phoneScope || id === emailScope);
+
+export type AuthorizationRequest = { state: string; redirectUri: string; scope?: string };
+
+export const authorizationUri = (
+  config: XiaomiConfig,
+  { state, redirectUri, scope }: AuthorizationRequest,
+) => {
+  const query = new URLSearchParams({
+    client_id: config.clientId,
+    redirect_uri: redirectUri,
+    response_type: 'code',
+    state,
+    scope: scopeToSend(scope?.trim() || config.scope),
+    skip_confirm: String(config.skipConfirm ?? false),
+  });
+  return `${authorizationEndpoint}?${query.toString()}`;
+};
+
+/** One field of a JSON object, read without zod: a failing parse costs far more than a lookup. */
+const fieldOf = (value: unknown, key: string): unknown =>
+  typeof value === 'object' && value !== null ? (value as Record<string, unknown>)[key] : undefined;
+
+/** Xiaomi's OAuth error, as sent to the callback or by the token endpoint, if there is one. */
+const readOauthError = (value: unknown): XiaomiFailure | undefined => {
+  if (fieldOf(value, 'error') === undefined) {
+    return undefined;
+  }
+  const failure = oauthErrorGuard.safeParse(value);
+  return failure.success
+    ? { code: failure.data.error, description: failure.data.error_description }
+    : undefined;
+};
+
+/** Xiaomi's open API error (`result: "error"`), if there is one. */
+const readOpenApiError = (value: unknown): XiaomiFailure | undefined => {
+  if (fieldOf(value, 'result') !== 'error') {
+    return undefined;
+  }
+  return openApiErrorGuard.safeParse(value).data;
+};
+
+/** What a callback held, for the admin: its keys, never its values. */
+const describeCallback = (data: unknown) => {
+  if (typeof data !== 'object' || data === null) {
+    return data === null ? 'null' : `a ${typeof data}`;
+  }
+  const keys = Object.keys(data);
+  return keys.length === 0 ? 'no fields' : `only ${keys.slice(0, 10).join(', ')}`;
+};
+
+/** Xiaomi's code and the redirect URI it was sent to, or the refusal Xiaomi sent instead. */
+export const readCallback = (data: unknown) => {
+  const refusal = readOauthError(data);
+  if (refusal) {
+    throw xiaomiError(refusal);
+  }
+
+  const callback = callbackGuard.safeParse(data);
+  if (!callback.success) {
+    throw unusableCallback(describeCallback(data));
+  }
+
+  return callback.data;
+};
+
+const requestToken = async (
+  params: Record<string, string>,
+  reading: Pick<AnswerReading<unknown>, 'refusedCode' | 'hint96002'>,
+) =>
+  readXiaomiAnswer(await requestXiaomi({ method: 'post', url: tokenEndpoint, params }), {
+    readError: readOauthError,
+    guard: tokenAnswerGuard,
+    ...reading,
+  });
+
+export const exchangeCode = (config: XiaomiConfig, code: string, redirectUri: string) =>
+  requestToken(
+    {
+      client_id: config.clientId,
+      client_secret: config.clientSecret,
+      grant_type: 'authorization_code',
+      code,
+      redirect_uri: redirectUri,
+    },
+    { refusedCode: ConnectorErrorCodes.SocialAuthCodeInvalid },
+  );
+
+/** Xiaomi wants the registered callback URL on a refresh too, and says only 96002 without it. */
+const setRedirectUri =
+  'Set redirectUri in the connector settings to the callback URL registered at Xiaomi: Xiaomi needs it to refresh a token.';
+
+export const refreshAccessToken = (
+  config: XiaomiConfig,
+  refreshToken: string,
+  redirectUri: string | undefined,
+) =>
+  requestToken(
+    {
+      client_id: config.clientId,
+      client_secret: config.clientSecret,
+      grant_type: 'refresh_token',
+      refresh_token: refreshToken,
+      ...(redirectUri ? { redirect_uri: redirectUri } : {}),
+    },
+    {
+      refusedCode: ConnectorErrorCodes.SocialAccessTokenInvalid,
+      hint96002: redirectUri ? undefined : setRedirectUri,
+    },
+  );
+
+const openApiRequest = async <T>(
+  url: string,
+  config: XiaomiConfig,
+  accessToken: string,
+  guard: AnswerReading<T>['guard'],
+) => {
+  const answer = await requestXiaomi({
+    method: 'get',
+    url,
+    params: { clientId: config.clientId, token: accessToken },
+  });
+  return readXiaomiAnswer(answer, {
+    readError: readOpenApiError,
+    refusedCode:
+      answer.status === 401 || answer.status === 403
+        ? ConnectorErrorCodes.SocialAccessTokenInvalid
+        : ConnectorErrorCodes.General,
+    guard,
+  });
+};
+
+export const fetchProfile = (config: XiaomiConfig, accessToken: string) =>
+  openApiRequest(profileEndpoint, config, accessToken, profileAnswerGuard);
+
+/** Xiaomi opens phone and email to few apps, so any failure here leaves them out, never the user. */
+export const fetchContact = async (
+  config: XiaomiConfig,
+  accessToken: string,
+): Promise<Pick<SocialUserInfo, 'email' | 'phone'>> => {
+  try {
+    const { data } = await openApiRequest(
+      phoneAndEmailEndpoint,
+      config,
+      accessToken,
+      phoneAndEmailAnswerGuard,
+    );
+    return { email: normalizeEmail(data.email), phone: await normalizePhone(data.phone) };
+  } catch (error) {
+    if (error instanceof ConnectorError) {
+      return {};
+    }
+    throw error;
+  }
+};
