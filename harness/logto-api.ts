@@ -3,6 +3,7 @@
  * client of the Management and Experience APIs (../shared/logto/examples/experience-sign-in.mjs),
  * the Account API calls it lacks, and the setup of the Xiaomi connector with an app that signs in.
  */
+import { randomUUID } from 'node:crypto';
 import { join } from 'node:path';
 import { pathToFileURL } from 'node:url';
 import { expect } from 'vitest';
@@ -56,7 +57,7 @@ type KitClient = {
   ) => Promise<Authorization>;
   verifySocial: (
     session: Session,
-    options: { connectorId: string; followProvider: ProviderStep },
+    options: { connectorId: string; followProvider: ProviderStep; redirectUri?: string },
   ) => Promise<string>;
   identifyAndSubmit: (
     session: Session,
@@ -84,10 +85,28 @@ export const atXiaomi =
     return { redirectUri, ...query };
   };
 
+/** An Experience API call that must answer one of `statuses`; its body. */
+const expectExperience = async (
+  session: Session,
+  [method, path, body]: [string, string, unknown?],
+  ...statuses: number[]
+) => {
+  const answer = await session.experience(method, path, body);
+  if (!statuses.includes(answer.status)) {
+    throw Object.assign(
+      new Error(`${method} ${path}: ${answer.status} ${JSON.stringify(answer.body)}`),
+      answer,
+    );
+  }
+  return answer.body as Record<string, unknown> | undefined;
+};
+
 /**
  * A Logto tenant set up for Xiaomi sign-in, as an admin does it with the Management API: the
- * connector created with `config` (token storage on), offered on the sign-in page, the Account
- * Center on, and an SPA app whose users sign in with it.
+ * connector created with `config` (token storage on), offered on the sign-in page beside
+ * username and password, the Account Center on with social linking, and an SPA app whose users
+ * sign in with it. Sign-ins come back to `<endpoint>/callback/<connector id>`, as on Logto's
+ * own sign-in page.
  */
 export const setUpXiaomiSignIn = async (logto: RunningLogto, config: Record<string, unknown>) => {
   const token = await kit.getManagementToken({
@@ -102,24 +121,83 @@ export const setUpXiaomiSignIn = async (logto: RunningLogto, config: Record<stri
     { connectorId: 'xiaomi-universal', config, enableTokenStorage: true },
   );
   await kit.enableSocialSignIn(api, { target });
-  await api('PATCH', '/account-center', { enabled: true });
+  await api('PATCH', '/account-center', { enabled: true, fields: { social: 'Edit' } });
   const { id: appId } = await kit.createApp(api, { type: 'SPA', name: 'xiaomi-e2e' });
+  const signInCallback = `${logto.endpoint}/callback/${connectorId}`;
 
-  /** One whole sign-in of an app user through the Experience API; resolves to the Logto user. */
-  const signIn = async (provider: ProviderStep) => {
+  /** An app's sign-in through the Experience API, `identify` choosing the user; its tokens. */
+  const signInWith = async (
+    identify: (session: Session) => Promise<{ redirectTo: string; registered: boolean }>,
+  ) => {
     const session = new kit.Session(logto.endpoint);
     const authorization = await kit.startAuthorization(session, {
       clientId: appId,
       scope: 'openid profile identities',
     });
-    const verificationId = await kit.verifySocial(session, {
-      connectorId,
-      followProvider: provider,
-    });
-    const { redirectTo, registered } = await kit.identifyAndSubmit(session, { verificationId });
+    const { redirectTo, registered } = await identify(session);
     const tokens = await kit.finishAuthorization(session, { ...authorization, redirectTo });
     return { sub: kit.decodeJwt(tokens.id_token).sub, registered, tokens };
   };
+
+  const verifyXiaomi = (session: Session, provider: ProviderStep) =>
+    kit.verifySocial(session, {
+      connectorId,
+      followProvider: provider,
+      redirectUri: signInCallback,
+    });
+
+  /** One whole Xiaomi sign-in of an app user; registers the user when new. */
+  const signIn = (provider: ProviderStep) =>
+    signInWith(async (session) =>
+      kit.identifyAndSubmit(session, { verificationId: await verifyXiaomi(session, provider) }),
+    );
+
+  /**
+   * A Xiaomi sign-in of someone Logto knows by the verified email or phone Xiaomi gave, not by
+   * Xiaomi: Logto answers 404 naming the related user, and the page links Xiaomi to that user.
+   */
+  const signInLinkingRelatedUser = (provider: ProviderStep) =>
+    signInWith(async (session) => {
+      const verificationId = await verifyXiaomi(session, provider);
+      const unknown = await expectExperience(
+        session,
+        ['POST', '/identification', { verificationId }],
+        404,
+      );
+      expect(unknown).toMatchObject({
+        code: 'user.identity_not_exist',
+        data: { relatedUser: expect.anything() },
+      });
+      await expectExperience(
+        session,
+        ['POST', '/identification', { verificationId, linkSocialIdentity: true }],
+        204,
+      );
+      const submitted = await expectExperience(session, ['POST', '/submit'], 200);
+      return { redirectTo: String(submitted?.redirectTo), registered: false };
+    });
+
+  /** A sign-in with username and password. */
+  const signInWithPassword = (username: string, password: string) =>
+    signInWith(async (session) => {
+      await expectExperience(session, ['PUT', '', { interactionEvent: 'SignIn' }], 204);
+      const verified = await expectExperience(
+        session,
+        [
+          'POST',
+          '/verification/password',
+          { identifier: { type: 'username', value: username }, password },
+        ],
+        200,
+      );
+      await expectExperience(
+        session,
+        ['POST', '/identification', { verificationId: verified?.verificationId }],
+        204,
+      );
+      const submitted = await expectExperience(session, ['POST', '/submit'], 200);
+      return { redirectTo: String(submitted?.redirectTo), registered: false };
+    });
 
   /** A sign-in that must fail at verification; resolves to Logto's answer. */
   const failedSignIn = async (provider: ProviderStep) => {
@@ -140,6 +218,66 @@ export const setUpXiaomiSignIn = async (logto: RunningLogto, config: Record<stri
     return user.identities.xiaomi as { userId: string; details: Record<string, unknown> };
   };
 
+  /** A call of the Account API or the verification API with the user's own access token. */
+  const asUser = async (
+    userToken: string,
+    [method, path, body]: [string, string, unknown?],
+    headers: Record<string, string> = {},
+  ) => {
+    const response = await fetch(`${logto.endpoint}/api${path}`, {
+      method,
+      headers: {
+        authorization: `Bearer ${userToken}`,
+        'content-type': 'application/json',
+        ...headers,
+      },
+      body: body === undefined ? undefined : JSON.stringify(body),
+    });
+    const text = await response.text();
+    if (!response.ok) {
+      throw new Error(`${method} ${path}: ${response.status} ${text}`);
+    }
+    return (text ? JSON.parse(text) : undefined) as Record<string, string> | undefined;
+  };
+
+  /**
+   * What the Account Center does when a signed-in user links Xiaomi: proves the user with their
+   * password, verifies Xiaomi with `redirectUri`, and adds the identity.
+   */
+  const linkXiaomi = async (
+    userToken: string,
+    password: string,
+    provider: ProviderStep,
+    redirectUri: string,
+  ) => {
+    const identity = await asUser(userToken, ['POST', '/verifications/password', { password }]);
+    const state = randomUUID();
+    const social = await asUser(userToken, [
+      'POST',
+      '/verifications/social',
+      { connectorId, redirectUri, state },
+    ]);
+    const connectorData = await provider({
+      authorizationUri: String(social?.authorizationUri),
+      state,
+      redirectUri,
+    });
+    await asUser(userToken, [
+      'POST',
+      '/verifications/social/verify',
+      { verificationRecordId: social?.verificationRecordId, connectorData },
+    ]);
+    await asUser(
+      userToken,
+      [
+        'POST',
+        '/my-account/identities',
+        { newIdentifierVerificationRecordId: social?.verificationRecordId },
+      ],
+      { 'logto-verification-id': String(identity?.verificationRecordId) },
+    );
+  };
+
   /** GET /api/my-account/identities/xiaomi/access-token with the user's own access token. */
   const storedXiaomiToken = async (userToken: string) => {
     const response = await fetch(
@@ -157,7 +295,11 @@ export const setUpXiaomiSignIn = async (logto: RunningLogto, config: Record<stri
   return {
     api,
     connectorId,
+    signInCallback,
     signIn,
+    signInLinkingRelatedUser,
+    signInWithPassword,
+    linkXiaomi,
     failedSignIn,
     xiaomiIdentity,
     storedXiaomiToken,

@@ -81,11 +81,11 @@ export const defaultMetadata: ConnectorMetadata = {
     {
       key: 'redirectUri',
       type: ConnectorConfigFormItemType.Text,
-      label: 'Callback URL for token refresh',
+      label: 'Callback URL for tokens stored by version 0.1',
       required: false,
       placeholder: 'https://your.logto.endpoint/callback/<connector-id>',
       description:
-        'Only needed with token storage: Xiaomi asks for the registered callback URL when refreshing a token.',
+        'Leave empty unless token storage was on with version 0.1 of this connector: tokens stored since carry their own callback URL. For older tokens, Xiaomi needs the callback URL registered at Xiaomi to refresh them.',
     },
   ],
 };

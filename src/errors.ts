@@ -21,6 +21,8 @@ export type XiaomiErrorDetails =
   /** `not_json`: the body could not be parsed; `unexpected_shape`: it lacks the fields needed. */
   | { reason: 'not_json' | 'unexpected_shape'; endpoint: string }
   | { reason: 'unusable_callback'; received: string }
+  /** A stored refresh token without the redirect URI Xiaomi needs, and none in the settings. */
+  | { reason: 'redirect_uri_unknown' }
   | { reason: 'invalid_settings'; issues: ConfigIssue[] };
 
 /**
@@ -40,6 +42,7 @@ const reasons: ReadonlySet<string> = new Set<XiaomiErrorReason>([
   'not_json',
   'unexpected_shape',
   'unusable_callback',
+  'redirect_uri_unknown',
   'invalid_settings',
 ]);
 
@@ -138,7 +141,7 @@ export const xiaomiErrors: ReadonlyMap<string, XiaomiErrorEntry> = new Map(
     '96010': entry(
       InvalidConfig,
       'OA_INVALID_REDIRECT_URI',
-      'Register <your Logto origin>/callback/<connector id> as a callback URL of the Xiaomi app.',
+      'Register every callback URL Logto uses with the Xiaomi app: <your Logto origin>/callback/<connector id> for sign-in, <your Logto origin>/account/callback/social/<connector id> for linking in the Account Center (Logto 1.41 and later), and both again for each custom domain.',
     ),
     '96011': entry(
       General,
@@ -171,25 +174,16 @@ const describeFailure = (code: string | number | undefined, name: string, descri
   `Xiaomi returned ${code === undefined ? 'an error without a code' : `error ${code}`} ` +
   `(${description ? `${name}: ${description}` : name})`;
 
-/**
- * Turns an error Xiaomi sent into the ConnectorError that names its cause. `hint96002` replaces
- * the table's hint for 96002, which Xiaomi also sends when a refresh lacks the redirect URI.
- */
-export const xiaomiError = ({ code, description }: XiaomiFailure, hint96002?: string) => {
-  const key = String(code);
-  const { connectorCode, name, hint } = xiaomiErrors.get(key) ?? unknownXiaomiError;
+/** Turns an error Xiaomi sent into the ConnectorError that names its cause. */
+export const xiaomiError = ({ code, description }: XiaomiFailure) => {
+  const { connectorCode, name, hint } = xiaomiErrors.get(String(code)) ?? unknownXiaomiError;
 
-  return explained(
-    connectorCode,
-    describeFailure(code, name, description),
-    key === '96002' && hint96002 ? hint96002 : hint,
-    {
-      reason: 'xiaomi_error',
-      code: code === undefined ? undefined : asNumberWhenNumeric(code),
-      name,
-      description,
-    },
-  );
+  return explained(connectorCode, describeFailure(code, name, description), hint, {
+    reason: 'xiaomi_error',
+    code: code === undefined ? undefined : asNumberWhenNumeric(code),
+    name,
+    description,
+  });
 };
 
 /** `account.xiaomi.com/oauth2/token`: where a request went, for the admin reading the message. */
@@ -241,6 +235,14 @@ export const unusableCallback = (received: string) =>
     `Logto passed a callback without Xiaomi’s code or error (it held ${received})`,
     'Check that the callback URL registered at Xiaomi is <your Logto origin>/callback/<connector id> and that the sign-in page forwards Xiaomi’s query with the redirect URI.',
     { reason: 'unusable_callback', received },
+  );
+
+export const redirectUriUnknown = () =>
+  explained(
+    SocialAccessTokenInvalid,
+    'This Xiaomi token was stored without the callback URL that Xiaomi needs to refresh it',
+    'The user signs in again, which stores tokens that carry their callback URL; or set redirectUri in the connector settings to the callback URL registered at Xiaomi.',
+    { reason: 'redirect_uri_unknown' },
   );
 
 export const invalidSettings = (issues: ConfigIssue[]) =>

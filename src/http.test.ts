@@ -229,16 +229,4 @@ describe('readXiaomiAnswer', () => {
     );
     expect(error.data).toMatchObject({ code: 'x[redacted]', description: 'bad [redacted]' });
   });
-
-  it('uses the given hint for 96002 only', async () => {
-    const withHint = (code: number): AnswerReading<unknown> => ({
-      ...reading,
-      readError: () => ({ code }),
-      hint96002: 'Set it.',
-    });
-    const run = (code: number) =>
-      rejectionOf(Promise.resolve().then(() => readXiaomiAnswer(answer(200, {}), withHint(code))));
-    expect((await run(96002)).data.hint).toBe('Set it.');
-    expect((await run(96009)).data.hint).toContain('refresh token is invalid');
-  });
 });

@@ -39,8 +39,6 @@ export type AnswerReading<T> = {
   /** The ConnectorError code for a 4xx answer that carries no readable Xiaomi error. */
   refusedCode: ConnectorErrorCodes;
   guard: ZodType<T, ZodTypeDef, unknown>;
-  /** Replaces the error table's hint for Xiaomi's 96002 (see `xiaomiError`). */
-  hint96002?: string;
 };
 
 const parseXiaomiJson = (text: string): unknown => {
@@ -108,11 +106,11 @@ const concealFailure = ({ code, description }: XiaomiFailure, secrets: string[])
 /** Reads an answer in Xiaomi's order: its own error first, then the HTTP status, then the shape. */
 export const readXiaomiAnswer = <T>(
   { url, status, body, secrets }: XiaomiAnswer,
-  { readError, refusedCode, guard, hint96002 }: AnswerReading<T>,
+  { readError, refusedCode, guard }: AnswerReading<T>,
 ): T => {
   const failure = readError(body);
   if (failure) {
-    throw xiaomiError(concealFailure(failure, secrets), hint96002);
+    throw xiaomiError(concealFailure(failure, secrets));
   }
 
   if (status >= 400) {

@@ -17,9 +17,13 @@ import {
   mockConfig,
   mockProfileAnswer,
   mockRedirectUri,
+  mockRefreshToken,
   mockTokenAnswer,
+  oauthError,
   prefixed,
+  refresh,
   rejectionOf,
+  secrets,
   signIn,
   signInWithTokens,
 } from '../test/fixtures.js';
@@ -30,6 +34,7 @@ import {
   replyProfile,
   replyToken,
 } from '../test/xiaomi-nock.js';
+import { wrapRefreshToken } from './refresh-token.js';
 
 const noSession = async () => undefined;
 
@@ -107,10 +112,10 @@ describe('metadata', () => {
       {
         key: 'redirectUri',
         type: ConnectorConfigFormItemType.Text,
-        label: 'Callback URL for token refresh',
+        label: 'Callback URL for tokens stored by version 0.1',
         required: false,
         placeholder: 'https://your.logto.endpoint/callback/<connector-id>',
-        description: expect.stringMatching(/token storage.*refreshing a token/),
+        description: expect.stringMatching(/^Leave empty unless .*version 0\.1.*carry their own/),
       },
     ]);
   });
@@ -229,7 +234,7 @@ describe('getUserInfo', () => {
 });
 
 describe('getTokenResponseAndUserInfo', () => {
-  it('returns Xiaomi’s tokens as given beside the same user info as getUserInfo', async () => {
+  it('returns Xiaomi’s tokens, the refresh token wrapped with the redirect URI', async () => {
     account().post('/oauth2/token').times(2).reply(200, prefixed(mockTokenAnswer));
     openApi().get('/user/profile').query(true).times(2).reply(200, mockProfileAnswer);
 
@@ -237,11 +242,156 @@ describe('getTokenResponseAndUserInfo', () => {
 
     expect(tokenResponse).toStrictEqual({
       access_token: mockTokenAnswer.access_token,
-      refresh_token: mockTokenAnswer.refresh_token,
+      refresh_token: wrapRefreshToken({
+        refreshToken: mockTokenAnswer.refresh_token,
+        redirectUri: mockRedirectUri,
+      }),
       expires_in: mockTokenAnswer.expires_in,
       scope: mockTokenAnswer.scope,
       token_type: mockTokenAnswer.token_type,
     });
     expect(userInfo).toEqual(await signIn());
+  });
+
+  it('leaves a token answer without a refresh token as it is', async () => {
+    replyToken(200, prefixed({ access_token: mockAccessToken }));
+    replyProfile(200, mockProfileAnswer);
+    const { tokenResponse } = await signInWithTokens();
+    expect(tokenResponse).toStrictEqual({ access_token: mockAccessToken });
+  });
+});
+
+describe('getAccessTokenByRefreshToken', () => {
+  const otherDomain = 'https://auth.example.org/callback/xiaomi-connector';
+  const stored = wrapRefreshToken({ refreshToken: mockRefreshToken, redirectUri: otherDomain });
+  const refreshed = {
+    ...mockTokenAnswer,
+    access_token: 'new-access',
+    refresh_token: 'new-refresh',
+  };
+  const refreshGrant = (redirectUri: string, refreshToken = mockRefreshToken) => ({
+    client_id: mockClientId,
+    client_secret: mockClientSecret,
+    grant_type: 'refresh_token',
+    refresh_token: refreshToken,
+    redirect_uri: redirectUri,
+  });
+
+  it('refreshes a wrapped token with its own redirect URI, no setting needed', async () => {
+    const token = account()
+      .post('/oauth2/token', refreshGrant(otherDomain))
+      .reply(200, prefixed(refreshed));
+    await expect(refresh(stored)).resolves.toStrictEqual({
+      access_token: 'new-access',
+      refresh_token: wrapRefreshToken({ refreshToken: 'new-refresh', redirectUri: otherDomain }),
+      expires_in: refreshed.expires_in,
+      scope: refreshed.scope,
+      token_type: refreshed.token_type,
+    });
+    expect(token.isDone()).toBe(true);
+  });
+
+  it('prefers the token’s redirect URI to the setting', async () => {
+    const token = account()
+      .post('/oauth2/token', refreshGrant(otherDomain))
+      .reply(200, prefixed(refreshed));
+    await refresh(stored, { ...mockConfig, redirectUri: mockRedirectUri });
+    expect(token.isDone()).toBe(true);
+  });
+
+  it('refreshes a token stored before envelopes with the setting, and wraps the new one', async () => {
+    const token = account()
+      .post('/oauth2/token', refreshGrant(mockRedirectUri))
+      .reply(200, prefixed(refreshed));
+    const { refresh_token } = await refresh(mockRefreshToken, {
+      ...mockConfig,
+      redirectUri: mockRedirectUri,
+    });
+    expect(token.isDone()).toBe(true);
+    expect(refresh_token).toBe(
+      wrapRefreshToken({ refreshToken: 'new-refresh', redirectUri: mockRedirectUri }),
+    );
+  });
+
+  it('refuses a token stored before envelopes without the setting, and asks Xiaomi nothing', async () => {
+    const token = replyToken(200, prefixed(refreshed));
+    const error = await rejectionOf(refresh(mockRefreshToken));
+    expect(error).toMatchObject({
+      code: ConnectorErrorCodes.SocialAccessTokenInvalid,
+      data: {
+        reason: 'redirect_uri_unknown',
+        hint: expect.stringMatching(/signs in again.*set redirectUri/),
+        errorDescription: expect.stringMatching(
+          /^This Xiaomi token was stored without the callback URL that Xiaomi needs to refresh it: /,
+        ),
+      },
+    });
+    expect(token.isDone()).toBe(false);
+  });
+
+  it('keeps the wrapped token and Xiaomi’s out of an error', async () => {
+    replyToken(200, oauthError(96009, `no such token ${mockRefreshToken}`));
+    const error = await rejectionOf(refresh(stored), [...secrets, stored]);
+    expect(error).toMatchObject({ data: { code: 96009, description: 'no such token [redacted]' } });
+  });
+
+  describe('at once for the same token', () => {
+    it('calls Xiaomi once and gives every caller its answer', async () => {
+      // One answer only: a second request would find no interceptor and fail.
+      const token = account()
+        .post('/oauth2/token', refreshGrant(otherDomain))
+        .delay(50)
+        .reply(200, prefixed(refreshed));
+      const connector = await connectorWith();
+      const answers = await Promise.all(
+        [1, 2, 3].map(() => connector.getAccessTokenByRefreshToken(stored)),
+      );
+      expect(token.isDone()).toBe(true);
+      expect(answers.map(({ access_token }) => access_token)).toEqual(Array(3).fill('new-access'));
+      expect(new Set(answers).size).toBe(1);
+    });
+
+    it('fails every caller with the same error, and calls Xiaomi again next time', async () => {
+      account()
+        .post('/oauth2/token')
+        .delay(50)
+        .reply(200, oauthError(96009, 'invalid refresh token'));
+      const connector = await connectorWith();
+      const errors = await Promise.all(
+        [1, 2, 3].map(() => rejectionOf(connector.getAccessTokenByRefreshToken(stored))),
+      );
+      expect(new Set(errors).size).toBe(1);
+      expect(errors[0]).toMatchObject({
+        code: ConnectorErrorCodes.SocialAccessTokenInvalid,
+        data: { code: 96009 },
+      });
+
+      const again = replyToken(200, prefixed(refreshed));
+      await expect(connector.getAccessTokenByRefreshToken(stored)).resolves.toMatchObject({
+        access_token: 'new-access',
+      });
+      expect(again.isDone()).toBe(true);
+    });
+
+    it('keeps different tokens apart', async () => {
+      const other = wrapRefreshToken({ refreshToken: 'other-refresh', redirectUri: otherDomain });
+      const first = account()
+        .post('/oauth2/token', refreshGrant(otherDomain))
+        .delay(30)
+        .reply(200, prefixed(refreshed));
+      const second = account()
+        .post('/oauth2/token', refreshGrant(otherDomain, 'other-refresh'))
+        .reply(200, prefixed({ ...refreshed, access_token: 'other-access' }));
+      const connector = await connectorWith();
+      const answers = await Promise.all([
+        connector.getAccessTokenByRefreshToken(stored),
+        connector.getAccessTokenByRefreshToken(other),
+      ]);
+      expect(answers.map(({ access_token }) => access_token)).toEqual([
+        'new-access',
+        'other-access',
+      ]);
+      expect(first.isDone() && second.isDone()).toBe(true);
+    });
   });
 });

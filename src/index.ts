@@ -9,8 +9,9 @@ import {
   type TokenResponse,
 } from '@logto/connector-kit';
 import { defaultMetadata } from './constant.js';
-import { invalidSettings } from './errors.js';
-import { type XiaomiConfig, xiaomiConfigGuard } from './types.js';
+import { invalidSettings, redirectUriUnknown } from './errors.js';
+import { refreshOnce, unwrapRefreshToken, wrapRefreshToken } from './refresh-token.js';
+import { type TokenAnswer, type XiaomiConfig, xiaomiConfigGuard } from './types.js';
 import {
   authorizationUri,
   exchangeCode,
@@ -38,6 +39,15 @@ const getAuthorizationUri =
   async (request) =>
     authorizationUri(parseConfig(await getConfig(defaultMetadata.id)), request);
 
+/** Xiaomi's tokens as Logto stores them: the refresh token wrapped with its redirect URI. */
+const tokensToStore = (token: TokenAnswer, redirectUri: string): TokenResponse =>
+  token.refresh_token
+    ? {
+        ...token,
+        refresh_token: wrapRefreshToken({ refreshToken: token.refresh_token, redirectUri }),
+      }
+    : token;
+
 /** Xiaomi's tokens for the callback's code, and the user they belong to. */
 const signIn = async (getConfig: GetConnectorConfig, data: unknown) => {
   const { code, redirectUri } = readCallback(data);
@@ -55,7 +65,7 @@ const signIn = async (getConfig: GetConnectorConfig, data: unknown) => {
     rawData,
   };
 
-  return { tokenResponse: token satisfies TokenResponse, userInfo };
+  return { tokenResponse: tokensToStore(token, redirectUri), userInfo };
 };
 
 const getUserInfo =
@@ -63,11 +73,22 @@ const getUserInfo =
   async (data) =>
     (await signIn(getConfig, data)).userInfo;
 
+/**
+ * Refreshes with the redirect URI stored with the token; a token stored before envelopes has
+ * none, and takes the `redirectUri` setting.
+ */
 const getAccessTokenByRefreshToken =
   (getConfig: GetConnectorConfig) =>
-  async (refreshToken: string): Promise<TokenResponse> => {
+  async (storedRefreshToken: string): Promise<TokenResponse> => {
     const config = parseConfig(await getConfig(defaultMetadata.id));
-    return refreshAccessToken(config, refreshToken, config.redirectUri);
+    const { refreshToken, redirectUri = config.redirectUri } =
+      unwrapRefreshToken(storedRefreshToken);
+    if (!redirectUri) {
+      throw redirectUriUnknown();
+    }
+    return refreshOnce(`${config.clientId} ${refreshToken}`, async () =>
+      tokensToStore(await refreshAccessToken(config, refreshToken, redirectUri), redirectUri),
+    );
   };
 
 const createXiaomiConnector: CreateConnector<SocialConnector> = async ({ getConfig }) => ({

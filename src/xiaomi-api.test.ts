@@ -195,8 +195,9 @@ describe('the refresh', () => {
     access_token: 'new-access',
     refresh_token: 'new-refresh',
   };
+  const withSetting = { ...mockConfig, redirectUri: mockRedirectUri };
 
-  it('posts the refresh grant with the configured callback URL', async () => {
+  it('posts the refresh grant with the redirect URI', async () => {
     const token = account()
       .post('/oauth2/token', {
         client_id: mockClientId,
@@ -206,30 +207,16 @@ describe('the refresh', () => {
         redirect_uri: mockRedirectUri,
       })
       .reply(200, prefixed(refreshed));
-    await expect(
-      refresh(mockRefreshToken, { ...mockConfig, redirectUri: mockRedirectUri }),
-    ).resolves.toMatchObject({
+    await expect(refresh(mockRefreshToken, withSetting)).resolves.toMatchObject({
       access_token: 'new-access',
-      refresh_token: 'new-refresh',
       expires_in: refreshed.expires_in,
     });
     expect(token.isDone()).toBe(true);
   });
 
-  it('leaves redirect_uri out when none is configured', async () => {
-    const token = account()
-      .post(
-        '/oauth2/token',
-        (body) => !('redirect_uri' in body) && body.grant_type === 'refresh_token',
-      )
-      .reply(200, prefixed(refreshed));
-    await refresh();
-    expect(token.isDone()).toBe(true);
-  });
-
   it('reports HTTP 400 without a body as SocialAccessTokenInvalid', async () => {
     replyToken(400, '');
-    expect(await rejectionOf(refresh())).toMatchObject({
+    expect(await rejectionOf(refresh(mockRefreshToken, withSetting))).toMatchObject({
       code: ConnectorErrorCodes.SocialAccessTokenInvalid,
       data: { reason: 'http_status', status: 400 },
     });
@@ -237,31 +224,11 @@ describe('the refresh', () => {
 
   it('reports a rejected refresh token as SocialAccessTokenInvalid without the token', async () => {
     replyToken(200, oauthError(96009, `invalid ${mockRefreshToken}`));
-    const error = await rejectionOf(refresh());
+    const error = await rejectionOf(refresh(mockRefreshToken, withSetting));
     expect(error).toMatchObject({
       code: ConnectorErrorCodes.SocialAccessTokenInvalid,
       data: { code: 96009, description: 'invalid [redacted]' },
     });
-  });
-
-  it('tells the admin to set redirectUri when a refresh without it gets 96002', async () => {
-    replyToken(400, oauthError(96002, 'invalid request'));
-    const error = await rejectionOf(refresh());
-    expect(error).toMatchObject({
-      code: ConnectorErrorCodes.General,
-      data: {
-        code: 96002,
-        hint: 'Set redirectUri in the connector settings to the callback URL registered at Xiaomi: Xiaomi needs it to refresh a token.',
-      },
-    });
-  });
-
-  it('keeps the table’s hint for 96002 when redirectUri is set', async () => {
-    replyToken(400, oauthError(96002, 'invalid request'));
-    const error = await rejectionOf(
-      refresh(mockRefreshToken, { ...mockConfig, redirectUri: mockRedirectUri }),
-    );
-    expect(error.data.hint).toContain('parameter missing or malformed');
   });
 });
 

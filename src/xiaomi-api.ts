@@ -114,14 +114,11 @@ export const readCallback = (data: unknown) => {
   return callback.data;
 };
 
-const requestToken = async (
-  params: Record<string, string>,
-  reading: Pick<AnswerReading<unknown>, 'refusedCode' | 'hint96002'>,
-) =>
+const requestToken = async (params: Record<string, string>, refusedCode: ConnectorErrorCodes) =>
   readXiaomiAnswer(await requestXiaomi({ method: 'post', url: tokenEndpoint, params }), {
     readError: readOauthError,
+    refusedCode,
     guard: tokenAnswerGuard,
-    ...reading,
   });
 
 export const exchangeCode = (config: XiaomiConfig, code: string, redirectUri: string) =>
@@ -133,17 +130,14 @@ export const exchangeCode = (config: XiaomiConfig, code: string, redirectUri: st
       code,
       redirect_uri: redirectUri,
     },
-    { refusedCode: ConnectorErrorCodes.SocialAuthCodeInvalid },
+    ConnectorErrorCodes.SocialAuthCodeInvalid,
   );
 
-/** Xiaomi wants the registered callback URL on a refresh too, and says only 96002 without it. */
-const setRedirectUri =
-  'Set redirectUri in the connector settings to the callback URL registered at Xiaomi: Xiaomi needs it to refresh a token.';
-
+/** Xiaomi wants the redirect URI of the sign-in again on a refresh, and says only 96002 without it. */
 export const refreshAccessToken = (
   config: XiaomiConfig,
   refreshToken: string,
-  redirectUri: string | undefined,
+  redirectUri: string,
 ) =>
   requestToken(
     {
@@ -151,12 +145,9 @@ export const refreshAccessToken = (
       client_secret: config.clientSecret,
       grant_type: 'refresh_token',
       refresh_token: refreshToken,
-      ...(redirectUri ? { redirect_uri: redirectUri } : {}),
+      redirect_uri: redirectUri,
     },
-    {
-      refusedCode: ConnectorErrorCodes.SocialAccessTokenInvalid,
-      hint96002: redirectUri ? undefined : setRedirectUri,
-    },
+    ConnectorErrorCodes.SocialAccessTokenInvalid,
   );
 
 const openApiRequest = async <T>(

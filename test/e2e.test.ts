@@ -11,6 +11,7 @@ import {
   startXiaomiStandIn,
   type XiaomiStandIn,
 } from '../harness/xiaomi-stand-in.js';
+import { unwrapRefreshToken } from '../src/refresh-token.js';
 import { rejectionOf } from './fixtures.js';
 
 const redirectUri = demoApp.redirectUris[0] ?? '';
@@ -95,34 +96,45 @@ describe('a whole sign-in', () => {
     expect(users.map(({ id }) => id)).toEqual(manyUsers.map(({ unionId }) => unionId));
   });
 
-  it('stores tokens and refreshes them once each', async () => {
-    const connector = await demoConnector({ skipConfirm: true, redirectUri });
+  it('stores tokens and refreshes them with no setting, each refresh token once', async () => {
+    const connector = await demoConnector({ skipConfirm: true });
     const { tokenResponse } = await connector.getTokenResponseAndUserInfo(
       await callbackFor(connector),
       noSession,
     );
     expect(tokenResponse).toMatchObject({ token_type: 'mac', scope: '1' });
-    const refreshToken = tokenResponse?.refresh_token ?? '';
-    const refreshed = await connector.getAccessTokenByRefreshToken(refreshToken);
+    const stored = tokenResponse?.refresh_token ?? '';
+    const refreshed = await connector.getAccessTokenByRefreshToken(stored);
     expect(refreshed.access_token).not.toBe(tokenResponse?.access_token);
+    const again = await connector.getAccessTokenByRefreshToken(refreshed.refresh_token ?? '');
+    expect(again.access_token).not.toBe(refreshed.access_token);
 
-    const reused = await rejectionOf(connector.getAccessTokenByRefreshToken(refreshToken));
+    const reused = await rejectionOf(connector.getAccessTokenByRefreshToken(stored), [stored]);
     expect(reused).toMatchObject({
       code: ConnectorErrorCodes.SocialAccessTokenInvalid,
       data: { code: 96009 },
     });
   });
 
-  it('needs the redirectUri setting to refresh, as Xiaomi does', async () => {
+  it('refreshes a token stored before envelopes with the redirectUri setting only', async () => {
     const connector = await demoConnector({ skipConfirm: true });
     const { tokenResponse } = await connector.getTokenResponseAndUserInfo(
       await callbackFor(connector),
       noSession,
     );
-    const error = await rejectionOf(
-      connector.getAccessTokenByRefreshToken(tokenResponse?.refresh_token ?? ''),
-    );
-    expect(error).toMatchObject({ code: ConnectorErrorCodes.General, data: { code: 96002 } });
+    const { refreshToken } = unwrapRefreshToken(tokenResponse?.refresh_token ?? '');
+    const error = await rejectionOf(connector.getAccessTokenByRefreshToken(refreshToken), [
+      refreshToken,
+    ]);
+    expect(error).toMatchObject({
+      code: ConnectorErrorCodes.SocialAccessTokenInvalid,
+      data: { reason: 'redirect_uri_unknown' },
+    });
+
+    const configured = await demoConnector({ redirectUri });
+    await expect(configured.getAccessTokenByRefreshToken(refreshToken)).resolves.toMatchObject({
+      token_type: 'mac',
+    });
   });
 });
 

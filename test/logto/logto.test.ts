@@ -9,7 +9,7 @@ import { existsSync, readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { setTimeout as sleep } from 'node:timers/promises';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { atXiaomi, kit, setUpXiaomiSignIn, type XiaomiSignIn } from '../../harness/logto-api.js';
+import { atXiaomi, setUpXiaomiSignIn, type XiaomiSignIn } from '../../harness/logto-api.js';
 import { packageRoot } from '../../harness/logto-loader.js';
 import {
   connectorsDir,
@@ -35,17 +35,20 @@ import {
 
 const versions = (process.env.LOGTO_VERSIONS ?? '1.37.1 1.42.0').split(/\s+/).filter(Boolean);
 
-const socialRedirectUri = kit.defaults.socialRedirectUri;
-const xiaomiApp = {
-  clientId: demoApp.clientId,
-  clientSecret: 'logto-e2e-app-secret',
-  redirectUris: [socialRedirectUri],
+/** The settings an admin fills in: no redirectUri, which tokens no longer need. */
+const config = { clientId: demoApp.clientId, clientSecret: 'logto-e2e-app-secret', scope: '1 4 6' };
+/** Someone who signs up with a username and password, then links Xiaomi in the Account Center. */
+const linker: StandInUser = {
+  unionId: 'u-mi-linker',
+  nickname: 'Linker',
+  icon: 'https://cdn.example.com/avatars/linker.png',
 };
-const config = {
-  clientId: xiaomiApp.clientId,
-  clientSecret: xiaomiApp.clientSecret,
-  scope: '1 4 6',
-  redirectUri: socialRedirectUri,
+/** Someone Logto knows by phone before they ever use Xiaomi, which gives the same number. */
+const knownByPhone: StandInUser = {
+  unionId: 'u-mi-phone',
+  nickname: 'Phone',
+  icon: 'https://cdn.example.com/avatars/phone.png',
+  phone: '+86 139 0013 9000',
 };
 const crowd: StandInUser[] = Array.from({ length: 50 }, (_, index) => ({
   unionId: `u-crowd-${index}`,
@@ -53,6 +56,11 @@ const crowd: StandInUser[] = Array.from({ length: 50 }, (_, index) => ({
   icon: `https://cdn.example.com/avatars/crowd-${index}.png`,
 }));
 const [lei] = seededUsers as [StandInUser];
+
+const hasAccountCallback = (version: string) => {
+  const [major = 0, minor = 0] = version.split('.').map(Number);
+  return major > 1 || (major === 1 && minor >= 41);
+};
 
 let tarball: string;
 
@@ -67,6 +75,13 @@ describe.each(versions)('inside Logto %s', (version) => {
   let unroute: () => Promise<void>;
   let tenant: XiaomiSignIn;
   const timings: Record<string, number> = {};
+  /** The redirect URI of each refresh the stand-in saw. */
+  const refreshes: string[] = [];
+  /** Where Account Center linking comes back (Logto 1.41+; earlier, the sign-in callback). */
+  const accountCallback = () =>
+    hasAccountCallback(version)
+      ? `${logto.endpoint}/account/callback/social/${tenant.connectorId}`
+      : tenant.signInCallback;
 
   beforeAll(async () => {
     let started = performance.now();
@@ -75,7 +90,20 @@ describe.each(versions)('inside Logto %s', (version) => {
     await holdOfficialConnector(instance);
     await installAsReadmeSays(instance, tarball);
 
-    standIn = await startXiaomiStandIn({ apps: [xiaomiApp], users: [...seededUsers, ...crowd] });
+    const xiaomiApp = {
+      clientId: config.clientId,
+      clientSecret: config.clientSecret,
+      redirectUris: [] as string[],
+    };
+    standIn = await startXiaomiStandIn({
+      apps: [xiaomiApp],
+      users: [...seededUsers, ...crowd, linker, knownByPhone],
+      onAnswer: ({ path, params }) => {
+        if (path === '/oauth2/token' && params.grant_type === 'refresh_token') {
+          refreshes.push(params.redirect_uri ?? '');
+        }
+      },
+    });
     started = performance.now();
     logto = await startLogto(version, {
       LOGTO_NODE_OPTIONS: `--import ${routeHostsPreload}`,
@@ -86,6 +114,8 @@ describe.each(versions)('inside Logto %s', (version) => {
     // This process plays the browser, so it too sends Xiaomi's hosts to the stand-in.
     unroute = routeXiaomiTo(standIn.origin);
     tenant = await setUpXiaomiSignIn(logto, config);
+    // The admin registers the callback URLs at Xiaomi once the connector has its id.
+    xiaomiApp.redirectUris.push(tenant.signInCallback, accountCallback());
   }, 600_000);
 
   afterAll(async () => {
@@ -133,27 +163,96 @@ describe.each(versions)('inside Logto %s', (version) => {
     expect(second).toMatchObject({ registered: false, sub: first.sub });
   });
 
-  it('keeps Xiaomi’s tokens and refreshes an expired one through the connector', async () => {
-    standIn.knobs.accessTokenTtlSeconds = 3;
-    const { tokens } = await tenant.signIn(atXiaomi(lei.unionId));
-    standIn.knobs.accessTokenTtlSeconds = 3 * 24 * 3600;
+  /** Xiaomi's profile answer for an access token, as an app that holds it would ask. */
+  const profileWith = async (token: unknown) =>
+    (await fetch(
+      `https://open.account.xiaomi.com/user/profile?clientId=${config.clientId}&token=${token}`,
+    ).then((answer) => answer.json())) as { data?: { unionId: string }; code?: number };
 
-    const kept = await tenant.storedXiaomiToken(tokens.access_token);
-    expect(kept).toMatchObject({ status: 200, body: { token_type: 'mac', scope: '1 4 6' } });
-    await sleep(3500);
-    const refreshed = await tenant.storedXiaomiToken(tokens.access_token);
-    expect(refreshed.status).toBe(200);
-    expect(refreshed.body.access_token).not.toBe(kept.body.access_token);
+  /** A sign-in whose Xiaomi access token expires after `seconds`. */
+  const signInWithShortTokens = async (seconds: number) => {
+    standIn.knobs.accessTokenTtlSeconds = seconds;
+    return tenant.signIn(atXiaomi(lei.unionId));
+  };
 
-    // Both are real Xiaomi tokens of this user; the kept one has expired, the new one works.
-    const profileWith = async (token: unknown) =>
-      (await fetch(
-        `https://open.account.xiaomi.com/user/profile?clientId=${config.clientId}&token=${token}`,
-      ).then((answer) => answer.json())) as { data?: { unionId: string }; code?: number };
-    expect(await profileWith(refreshed.body.access_token)).toMatchObject({
-      data: { unionId: lei.unionId },
+  it('refreshes stored tokens with no redirectUri setting, one single-use token after another', async () => {
+    try {
+      const { tokens } = await signInWithShortTokens(2);
+      const kept = await tenant.storedXiaomiToken(tokens.access_token);
+      expect(kept).toMatchObject({ status: 200, body: { token_type: 'mac', scope: '1 4 6' } });
+
+      const seen = [kept.body.access_token];
+      // Each refresh spends Xiaomi's refresh token; the next one must use the new token.
+      for (let round = 0; round < 2; round += 1) {
+        await sleep(2500);
+        const refreshed = await tenant.storedXiaomiToken(tokens.access_token);
+        expect(refreshed.status).toBe(200);
+        expect(seen).not.toContain(refreshed.body.access_token);
+        expect(await profileWith(refreshed.body.access_token)).toMatchObject({
+          data: { unionId: lei.unionId },
+        });
+        seen.push(refreshed.body.access_token);
+        expect(refreshes.at(-1)).toBe(tenant.signInCallback);
+      }
+      expect(await profileWith(seen[0])).toMatchObject({ code: 96008 });
+    } finally {
+      standIn.reset();
+    }
+  });
+
+  it('refreshes once for five reads of the same expired token at once, all with its answer', async () => {
+    try {
+      const { tokens } = await signInWithShortTokens(1);
+      await sleep(1500);
+      // Xiaomi is across the internet: its answer takes a while, as here.
+      standIn.knobs.latencyMs = 800;
+      const before = refreshes.length;
+      const reads = await Promise.all(
+        Array.from({ length: 5 }, () => tenant.storedXiaomiToken(tokens.access_token)),
+      );
+      expect(reads.map(({ status }) => status)).toEqual([200, 200, 200, 200, 200]);
+      expect(new Set(reads.map(({ body }) => body.access_token)).size).toBe(1);
+      expect(refreshes.length - before).toBe(1);
+      standIn.knobs.latencyMs = 0;
+      expect(await profileWith(reads[0]?.body.access_token)).toMatchObject({
+        data: { unionId: lei.unionId },
+      });
+    } finally {
+      standIn.reset();
+    }
+  });
+
+  it('links Xiaomi to a password user through the Account API, then signs that user in', async () => {
+    const username = `linker_${version.replaceAll('.', '_')}`;
+    const password = 'Linker-passw0rd!';
+    const { id } = await tenant.api<{ id: string }>('POST', '/users', { username, password });
+    const { tokens, sub } = await tenant.signInWithPassword(username, password);
+    expect(sub).toBe(id);
+
+    await tenant.linkXiaomi(
+      tokens.access_token,
+      password,
+      atXiaomi(linker.unionId),
+      accountCallback(),
+    );
+    expect(await tenant.xiaomiIdentity(id)).toMatchObject({ userId: linker.unionId });
+
+    await expect(tenant.signIn(atXiaomi(linker.unionId))).resolves.toMatchObject({
+      registered: false,
+      sub: id,
     });
-    expect(await profileWith(kept.body.access_token)).toMatchObject({ code: 96008 });
+  });
+
+  it('signs a Xiaomi user whose phone Logto knows in onto that user, linking Xiaomi', async () => {
+    const { id } = await tenant.api<{ id: string }>('POST', '/users', {
+      primaryPhone: '8613900139000',
+    });
+    const { sub } = await tenant.signInLinkingRelatedUser(atXiaomi(knownByPhone.unionId));
+    expect(sub).toBe(id);
+    expect(await tenant.xiaomiIdentity(id)).toMatchObject({
+      userId: knownByPhone.unionId,
+      details: { phone: '8613900139000' },
+    });
   });
 
   it('answers a wrong AppSecret with 400 invalid_config carrying Xiaomi’s 96003', async () => {
