@@ -34,7 +34,8 @@ export type XiaomiErrorData = XiaomiErrorDetails & { hint: string; errorDescript
 
 export type XiaomiErrorReason = XiaomiErrorData['reason'];
 
-const reasons: ReadonlySet<string> = new Set<XiaomiErrorReason>([
+/** Every `reason` this connector's errors carry. */
+export const xiaomiErrorReasons: ReadonlySet<string> = new Set<XiaomiErrorReason>([
   'xiaomi_error',
   'http_status',
   'timeout',
@@ -55,7 +56,10 @@ export const isXiaomiError = (
   }
   const data: unknown = error.data;
   return (
-    typeof data === 'object' && data !== null && 'reason' in data && reasons.has(`${data.reason}`)
+    typeof data === 'object' &&
+    data !== null &&
+    'reason' in data &&
+    xiaomiErrorReasons.has(`${data.reason}`)
   );
 };
 
@@ -233,7 +237,7 @@ export const unusableCallback = (received: string) =>
   explained(
     General,
     `Logto passed a callback without Xiaomi’s code or error (it held ${received})`,
-    'Check that the callback URL registered at Xiaomi is <your Logto origin>/callback/<connector id> and that the sign-in page forwards Xiaomi’s query with the redirect URI.',
+    'Check that Logto’s callback URLs (<your Logto origin>/callback/<connector id>, and /account/callback/social/<connector id> for Account Center linking) are registered at Xiaomi, and that the page forwards Xiaomi’s query with the redirect URI.',
     { reason: 'unusable_callback', received },
   );
 

@@ -11,11 +11,13 @@ import { packageRoot } from '../harness/logto-loader.js';
 import {
   invalidResponse,
   invalidSettings,
+  redirectUriUnknown,
   timedOut,
   unknownXiaomiError,
   unreachable,
   unusableCallback,
   type XiaomiErrorReason,
+  xiaomiErrorReasons,
   xiaomiErrors,
 } from '../src/errors.js';
 
@@ -53,6 +55,7 @@ const url = new URL('https://account.xiaomi.com/oauth2/token');
 const fixedCodes: Partial<Record<XiaomiErrorReason, string>> = {
   invalid_settings: invalidSettings([]).code,
   unusable_callback: unusableCallback('no fields').code,
+  redirect_uri_unknown: redirectUriUnknown().code,
   timeout: timedOut(url, 5000).code,
   network: unreachable(url, undefined).code,
   not_json: invalidResponse(url, 'not_json').code,
@@ -92,8 +95,8 @@ describe.each(guides)('%s', (file, otherHeading, unknownRow, accessDeniedRow) =>
       reason: codesIn(reason)[0] as XiaomiErrorReason,
       codes: codesIn(logtoError),
     }));
-    expect(new Set(rows.map(({ reason }) => reason))).toEqual(
-      new Set([...Object.keys(fixedCodes), 'http_status']),
+    expect(new Set([...rows.map(({ reason }) => reason), 'xiaomi_error'])).toEqual(
+      xiaomiErrorReasons,
     );
     for (const { reason, codes } of rows) {
       if (reason === 'http_status') {
