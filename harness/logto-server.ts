@@ -1,10 +1,10 @@
 /**
  * Drives real Logto servers through the Logto test kit of ../shared/logto (Logto OSS core built
- * from vendored source, with PostgreSQL; see its README), and the instance folder an admin works
- * in: its CLI, its connectors folder, the package's tarball.
+ * from vendored source, with PostgreSQL; see its README), and runs commands in the instance
+ * folder an admin works in.
  */
 import { execFile } from 'node:child_process';
-import { existsSync, readFileSync } from 'node:fs';
+import { existsSync } from 'node:fs';
 import { join, resolve } from 'node:path';
 import { promisify } from 'node:util';
 import { packageRoot } from './logto-loader.js';
@@ -81,62 +81,11 @@ export const startLogto = async (
 
 export const stopLogto = () => runKit(['stop']);
 
-/** A command in the instance folder, as an admin types it there. */
+/** A shell command in the instance folder, as an admin types it there. */
 export const inInstance = (
   instance: string,
   command: string,
-  args: string[],
   env: NodeJS.ProcessEnv = process.env,
-) => run(command, args, { cwd: instance, env, maxBuffer: 16 * 1024 * 1024 });
+) => run('sh', ['-c', command], { cwd: instance, env, maxBuffer: 16 * 1024 * 1024 });
 
 export const connectorsDir = (instance: string) => join(instance, 'packages/core/connectors');
-export const ourConnectorDir = (instance: string) =>
-  join(connectorsDir(instance), 'connector-xiaomi-plus');
-export const officialConnectorDir = (instance: string) =>
-  join(connectorsDir(instance), '@logto-connector-xiaomi');
-
-const { version: packageVersion } = JSON.parse(
-  readFileSync(join(packageRoot, 'package.json'), 'utf8'),
-) as { version: string };
-
-export const tarballName = `connector-xiaomi-plus-${packageVersion}.tgz`;
-
-/** README: `npm pack` in this repository (prepack builds lib/ first); the tarball's path. */
-export const packTarball = async () => {
-  await run('npm', ['pack', '--silent'], { cwd: packageRoot, maxBuffer: 16 * 1024 * 1024 });
-  return join(packageRoot, tarballName);
-};
-
-/** Puts the instance where an admin starts from: Logto with the official Xiaomi connector. */
-export const holdOfficialConnector = async (instance: string) => {
-  if (existsSync(ourConnectorDir(instance))) {
-    await inInstance(instance, 'npm', [
-      'run',
-      'cli',
-      'connector',
-      'remove',
-      'connector-xiaomi-plus',
-    ]);
-  }
-  if (!existsSync(officialConnectorDir(instance))) {
-    await inInstance(instance, 'npm', [
-      'run',
-      'cli',
-      'connector',
-      'add',
-      '@logto/connector-xiaomi',
-    ]);
-  }
-};
-
-/** The README's install steps for an instance from `logto init`, as written there. */
-export const installAsReadmeSays = async (instance: string, tarball: string) => {
-  await inInstance(instance, 'npm', [
-    'run',
-    'cli',
-    'connector',
-    'remove',
-    '@logto/connector-xiaomi',
-  ]);
-  await inInstance(instance, 'npm', ['run', 'cli', 'connector', 'add', tarball]);
-};

@@ -2,32 +2,51 @@
  * Sends this process's requests for Xiaomi's hosts to a stand-in, from the outside: the connector
  * keeps Xiaomi's real URLs and never learns it is being redirected.
  */
-import { Agent, type Dispatcher, getGlobalDispatcher, setGlobalDispatcher } from 'undici';
+import {
+  Agent,
+  type Dispatcher,
+  getGlobalDispatcher,
+  ProxyAgent,
+  setGlobalDispatcher,
+} from 'undici';
 
 const xiaomiOrigins = new Set(['https://account.xiaomi.com', 'https://open.account.xiaomi.com']);
 
+/** Where Xiaomi's requests go: another origin, or through another dispatcher (a proxy). */
+type XiaomiRoute = { origin: string } | { via: Dispatcher };
+
 class XiaomiRouter extends Agent {
-  constructor(private readonly target: string) {
+  constructor(private readonly route: XiaomiRoute) {
     super({ connections: 256 });
   }
 
   override dispatch(options: Dispatcher.DispatchOptions, handler: Dispatcher.DispatchHandlers) {
-    const origin = String(options.origin);
-    return super.dispatch(
-      xiaomiOrigins.has(origin) ? { ...options, origin: this.target } : options,
-      handler,
-    );
+    if (!xiaomiOrigins.has(String(options.origin))) {
+      return super.dispatch(options, handler);
+    }
+    return 'via' in this.route
+      ? this.route.via.dispatch(options, handler)
+      : super.dispatch({ ...options, origin: this.route.origin }, handler);
   }
 }
 
-/** Routes Xiaomi's hosts to `target` (e.g. `http://127.0.0.1:40123`); returns the undo. */
-export const routeXiaomiTo = (target: string) => {
+const install = (route: XiaomiRoute) => {
   const previous = getGlobalDispatcher();
-  const router = new XiaomiRouter(target);
+  const router = new XiaomiRouter(route);
   setGlobalDispatcher(router);
 
   return async () => {
     setGlobalDispatcher(previous);
     await router.close();
+    if ('via' in route) {
+      await route.via.close();
+    }
   };
 };
+
+/** Routes Xiaomi's hosts to `target` (e.g. `http://127.0.0.1:40123`); returns the undo. */
+export const routeXiaomiTo = (target: string) => install({ origin: target });
+
+/** Sends Xiaomi's requests through the HTTPS proxy at `proxy`, trusting `ca`; returns the undo. */
+export const routeXiaomiThroughProxy = (proxy: string, ca: string) =>
+  install({ via: new ProxyAgent({ uri: proxy, requestTls: { ca } }) });

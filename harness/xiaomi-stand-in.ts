@@ -6,6 +6,7 @@
 import { randomBytes } from 'node:crypto';
 import { once } from 'node:events';
 import { createServer, type IncomingMessage, type ServerResponse } from 'node:http';
+import { createServer as createHttpsServer } from 'node:https';
 import type { AddressInfo } from 'node:net';
 
 export type StandInUser = {
@@ -48,6 +49,8 @@ export type StandInOptions = {
   autoApprove?: boolean;
   /** Told of every answer, e.g. for the demo to show the traffic. */
   onAnswer?: (answer: StandInAnswer) => void;
+  /** Serve HTTPS with this key and certificate (for Xiaomi's host names) instead of HTTP. */
+  tls?: { key: string; cert: string };
 };
 
 export type StandInAnswer = {
@@ -149,6 +152,7 @@ export const startXiaomiStandIn = async ({
   users = seededUsers,
   autoApprove = false,
   onAnswer,
+  tls,
 }: StandInOptions = {}) => {
   const knobs: StandInKnobs = { ...defaultKnobs };
   const codes = new Map<string, IssuedCode>();
@@ -429,19 +433,21 @@ export const startXiaomiStandIn = async ({
     }
   };
 
-  const server = createServer((request, response) => {
+  const handle = (request: IncomingMessage, response: ServerResponse) => {
     if (!knobs.hang) {
       setTimeout(() => {
         answer(request, response).catch(() => response.writeHead(500).end());
       }, knobs.latencyMs);
     }
-  });
+  };
+  const server = tls ? createHttpsServer(tls, handle) : createServer(handle);
   server.listen(0, '127.0.0.1');
   await once(server, 'listening');
   const { port } = server.address() as AddressInfo;
 
   return {
-    origin: `http://127.0.0.1:${port}`,
+    origin: `${tls ? 'https' : 'http'}://127.0.0.1:${port}`,
+    port,
     knobs,
     /** Puts every knob back to Xiaomi's normal behaviour. */
     reset: () => {

@@ -10,14 +10,16 @@ import { join } from 'node:path';
 import { setTimeout as sleep } from 'node:timers/promises';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { atXiaomi, setUpXiaomiSignIn, type XiaomiSignIn } from '../../harness/logto-api.js';
-import { packageRoot } from '../../harness/logto-loader.js';
 import {
-  connectorsDir,
   holdOfficialConnector,
   installAsReadmeSays,
   officialConnectorDir,
   ourConnectorDir,
   packTarball,
+} from '../../harness/logto-install.js';
+import { packageRoot } from '../../harness/logto-loader.js';
+import {
+  connectorsDir,
   prepareLogto,
   type RunningLogto,
   routeHostsPreload,

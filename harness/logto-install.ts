@@ -1,0 +1,144 @@
+/**
+ * The ways an admin installs this package into a Logto instance, each as the README writes it:
+ * the tarball into an instance from `logto init`, the README's Dockerfile on an instance laid out
+ * like Logto's Docker image, and by name from an npm registry; and the way back when both the
+ * official connector and this one are installed.
+ */
+import { execFile } from 'node:child_process';
+import { existsSync, readFileSync } from 'node:fs';
+import { copyFile, cp, mkdir, rename, rm, symlink } from 'node:fs/promises';
+import { dirname, join, resolve } from 'node:path';
+import { promisify } from 'node:util';
+import { packageRoot } from './logto-loader.js';
+import { connectorsDir, inInstance } from './logto-server.js';
+
+export const ourConnectorDir = (instance: string) =>
+  join(connectorsDir(instance), 'connector-xiaomi-plus');
+export const officialConnectorDir = (instance: string) =>
+  join(connectorsDir(instance), '@logto-connector-xiaomi');
+/** Where Logto's image keeps the official connectors' sources, linked from the connectors folder. */
+export const officialSourceDir = (instance: string) =>
+  join(instance, 'packages/connectors/connector-xiaomi');
+
+const { version } = JSON.parse(readFileSync(join(packageRoot, 'package.json'), 'utf8')) as {
+  version: string;
+};
+export const tarballName = `connector-xiaomi-plus-${version}.tgz`;
+
+const readme = readFileSync(join(packageRoot, 'README.md'), 'utf8');
+
+/** The README's fenced code block of `language` that contains `marker`, as written there. */
+export const readmeBlock = (language: string, marker: string) => {
+  const block = [...readme.matchAll(/^```(\w+)\n([\s\S]*?)^```$/gm)].find(
+    ([, lang, body]) => lang === language && body?.includes(marker),
+  )?.[2];
+  if (!block) {
+    throw new Error(`The README has no ${language} block with "${marker}".`);
+  }
+  return block;
+};
+
+/** README: `npm pack` in this repository (prepack builds lib/ first); the tarball's path. */
+export const packTarball = async () => {
+  await promisify(execFile)('npm', ['pack', '--silent'], { cwd: packageRoot, maxBuffer: 1 << 24 });
+  return join(packageRoot, tarballName);
+};
+
+/** Puts the instance where an admin starts from: Logto with the official Xiaomi connector. */
+export const holdOfficialConnector = async (instance: string) => {
+  if (existsSync(ourConnectorDir(instance))) {
+    await inInstance(instance, 'npm run cli connector remove connector-xiaomi-plus');
+  }
+  if (!existsSync(officialConnectorDir(instance))) {
+    await inInstance(instance, 'npm run cli connector add @logto/connector-xiaomi');
+  }
+};
+
+/**
+ * The README's commands for an instance from `logto init`, run as written there once the
+ * tarball's path is filled in.
+ */
+export const installAsReadmeSays = async (instance: string, tarball: string) => {
+  const commands = readmeBlock('bash', 'connector add /absolute/path/to/')
+    .replace(`/absolute/path/to/${tarballName}`, tarball)
+    .trim();
+  await inInstance(instance, commands.split('\n').join(' && '));
+};
+
+/** Docker's line continuations joined, comments dropped: one instruction per entry. */
+const dockerInstructions = (dockerfile: string) =>
+  dockerfile
+    .replace(/\\\n/g, ' ')
+    .split('\n')
+    .map((line) => line.trim())
+    .filter((line) => line && !line.startsWith('#'))
+    .map((line) => {
+      const [, keyword = '', rest = ''] = /^(\w+)\s+(.*)$/.exec(line) ?? [];
+      return { keyword: keyword.toUpperCase(), rest };
+    });
+
+/**
+ * Builds the README's Dockerfile on `instance` as Docker would on Logto's image: `FROM` is the
+ * instance itself (the image's working directory), `ENV` sets the environment of what follows,
+ * `COPY` takes files from this repository (the build context) to the same absolute path here, and
+ * `RUN` runs its line with `sh -c` in the instance. Rejects like a failed `docker build`.
+ */
+export const buildReadmeDockerfile = async (instance: string) => {
+  const env: NodeJS.ProcessEnv = { ...process.env };
+  for (const { keyword, rest } of dockerInstructions(
+    readmeBlock('dockerfile', 'FROM svhd/logto'),
+  )) {
+    if (keyword === 'FROM') {
+      continue;
+    }
+    if (keyword === 'ENV') {
+      for (const [, key = '', value = ''] of rest.matchAll(/(\w+)=(\S+)/g)) {
+        env[key] = value;
+      }
+    } else if (keyword === 'COPY') {
+      const [source = '', target = ''] = rest.split(/\s+/);
+      const destination = target.endsWith('/') ? join(target, source) : target;
+      await mkdir(dirname(destination), { recursive: true });
+      await copyFile(resolve(packageRoot, source), destination);
+    } else if (keyword === 'RUN') {
+      await inInstance(instance, rest, env);
+    } else {
+      throw new Error(`The README's Dockerfile uses ${keyword}, which this build does not know.`);
+    }
+  }
+};
+
+const imageRemoves = ['pnpm-lock.yaml', 'pnpm-workspace.yaml'];
+
+/**
+ * Lays the instance out as Logto's Dockerfile leaves its image: the official Xiaomi connector's
+ * package among the connector sources in packages/connectors, with its dependencies at hand (the
+ * image installs them per package; here they are core's, which include all it needs), linked into
+ * the connectors folder by `logto connector link` (a relative symlink), and no `pnpm-*.yaml`.
+ * Returns the undo.
+ */
+export const layOutLikeImage = async (instance: string) => {
+  await rm(ourConnectorDir(instance), { recursive: true, force: true });
+  await rm(officialConnectorDir(instance), { recursive: true, force: true });
+  await rm(officialSourceDir(instance), { recursive: true, force: true });
+  await cp(join(packageRoot, 'node_modules/@logto/connector-xiaomi'), officialSourceDir(instance), {
+    recursive: true,
+  });
+  await symlink(
+    join(instance, 'packages/core/node_modules'),
+    join(officialSourceDir(instance), 'node_modules'),
+    'dir',
+  );
+  await inInstance(instance, 'npm run cli connector link');
+  for (const file of imageRemoves) {
+    await rename(join(instance, file), join(instance, `${file}.kept`));
+  }
+
+  return async () => {
+    for (const file of imageRemoves) {
+      await rename(join(instance, `${file}.kept`), join(instance, file));
+    }
+    await rm(officialConnectorDir(instance), { force: true });
+    await rm(officialSourceDir(instance), { recursive: true, force: true });
+  };
+};

@@ -1,0 +1,240 @@
+/**
+ * Every way the README installs the package, each into a real Logto and each ending in a sign-in:
+ * its Dockerfile on an instance laid out like Logto's Docker image, its way back when both
+ * connectors are installed (and after an image upgrade with a volume), and by name from an npm
+ * registry. The commands are read from README.md, so what runs here is what admins read.
+ */
+import { randomBytes } from 'node:crypto';
+import { existsSync, lstatSync, readFileSync, readlinkSync } from 'node:fs';
+import { readFile, writeFile } from 'node:fs/promises';
+import { join } from 'node:path';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { atXiaomi, setUpXiaomiSignIn } from '../../harness/logto-api.js';
+import {
+  buildReadmeDockerfile,
+  holdOfficialConnector,
+  layOutLikeImage,
+  officialConnectorDir,
+  officialSourceDir,
+  ourConnectorDir,
+  packTarball,
+  readmeBlock,
+} from '../../harness/logto-install.js';
+import { packageRoot } from '../../harness/logto-loader.js';
+import {
+  inInstance,
+  prepareLogto,
+  routeHostsPreload,
+  startLogto,
+  stopLogto,
+} from '../../harness/logto-server.js';
+import { type NpmRegistry, startNpmRegistry } from '../../harness/npm-registry.js';
+import { routeXiaomiTo } from '../../harness/route-xiaomi.js';
+import {
+  demoApp,
+  type StandInUser,
+  seededUsers,
+  startXiaomiStandIn,
+  type XiaomiStandIn,
+} from '../../harness/xiaomi-stand-in.js';
+
+const versions = (process.env.LOGTO_VERSIONS ?? '1.37.1 1.42.0').split(/\s+/).filter(Boolean);
+const config = { clientId: demoApp.clientId, clientSecret: 'logto-e2e-app-secret' };
+const xiaomiApp = { ...config, redirectUris: [] as string[] };
+const [lei] = seededUsers as [StandInUser];
+const { version: packageVersion } = JSON.parse(
+  readFileSync(join(packageRoot, 'package.json'), 'utf8'),
+) as { version: string };
+
+/** The lines of a README block, one shell command joined by `&&`, as a script would run them. */
+const asOneCommand = (block: string) => block.trim().split('\n').join(' && ');
+
+/** The command inside `docker exec <container> sh -c '…'` on the README line with `marker`. */
+const dockerExecCommand = (marker: string) => {
+  const command = /sh -c '([^']+)'/.exec(
+    readmeBlock('bash', marker)
+      .split('\n')
+      .find((line) => line.includes(marker)) ?? '',
+  )?.[1];
+  if (!command) {
+    throw new Error(`The README has no docker exec line with "${marker}".`);
+  }
+  return command;
+};
+
+let tarball: string;
+let standIn: XiaomiStandIn;
+let unroute: () => Promise<void>;
+
+beforeAll(async () => {
+  tarball = await packTarball();
+  standIn = await startXiaomiStandIn({ apps: [xiaomiApp], users: seededUsers });
+  // This process plays the browser, so it too sends Xiaomi's hosts to the stand-in.
+  unroute = routeXiaomiTo(standIn.origin);
+}, 120_000);
+
+afterAll(async () => {
+  await stopLogto();
+  await unroute?.();
+  await standIn?.close();
+}, 60_000);
+
+describe.each(versions)('installed into Logto %s', (version) => {
+  let instance: string;
+  const timings: Record<string, number> = {};
+
+  const startLogtoHere = () =>
+    startLogto(version, {
+      LOGTO_NODE_OPTIONS: `--import ${routeHostsPreload}`,
+      LOGTO_ROUTE_HOSTS: `account.xiaomi.com=${standIn.origin},open.account.xiaomi.com=${standIn.origin}`,
+      SECRET_VAULT_KEK: randomBytes(32).toString('base64'),
+    });
+
+  /** Starts Logto on the instance as it is, and signs a new Xiaomi user in through it. */
+  const startAndSignIn = async () => {
+    const logto = await startLogtoHere();
+    const tenant = await setUpXiaomiSignIn(logto, config);
+    xiaomiApp.redirectUris.push(tenant.signInCallback);
+    const { sub, registered } = await tenant.signIn(atXiaomi(lei.unionId));
+    expect(registered).toBe(true);
+    expect(await tenant.xiaomiIdentity(sub)).toMatchObject({ userId: lei.unionId });
+  };
+
+  /** Times `step` under `name`, for the closing line. */
+  const timed = async (name: string, step: () => Promise<void>) => {
+    const started = performance.now();
+    await step();
+    timings[name] = performance.now() - started;
+  };
+
+  beforeAll(async () => {
+    instance = await prepareLogto(version);
+  }, 600_000);
+
+  afterAll(() => {
+    const seconds = (name: string) => `${((timings[name] ?? 0) / 1000).toFixed(1)} s`;
+    console.info(
+      `Logto ${version}, install and sign in: Docker image ${seconds('image')}, recovery ${seconds('recovery')}, after an image upgrade ${seconds('upgrade')}, from npm ${seconds('registry')}`,
+    );
+  });
+
+  it('from the README’s Dockerfile on an instance laid out like Logto’s image', async () => {
+    const restore = await layOutLikeImage(instance);
+    try {
+      expect(lstatSync(officialConnectorDir(instance)).isSymbolicLink()).toBe(true);
+      expect(readlinkSync(officialConnectorDir(instance))).toBe(
+        '../../connectors/connector-xiaomi',
+      );
+
+      await timed('image', async () => {
+        await buildReadmeDockerfile(instance);
+        expect(existsSync(officialConnectorDir(instance))).toBe(false);
+        expect(existsSync(officialSourceDir(instance))).toBe(false);
+        expect(existsSync(join(ourConnectorDir(instance), 'lib/index.js'))).toBe(true);
+        expect(existsSync(join(ourConnectorDir(instance), 'node_modules'))).toBe(false);
+        await startAndSignIn();
+      });
+
+      // A later `connector link` (say, by an admin adding another connector) brings nothing back.
+      await inInstance(instance, 'npm run cli connector link');
+      expect(existsSync(officialConnectorDir(instance))).toBe(false);
+    } finally {
+      await restore();
+    }
+  });
+
+  it('stops a build whose connector did not land, although Logto’s CLI exits 0', async () => {
+    const restore = await layOutLikeImage(instance);
+    const good = await readFile(tarball);
+    try {
+      await writeFile(tarball, 'not a tarball');
+      const failure: { stdout?: string } = await buildReadmeDockerfile(instance).then(
+        () => ({}),
+        (error: { stdout?: string }) => error,
+      );
+      expect(failure.stdout).toContain('Finished with 1 error');
+      expect(existsSync(ourConnectorDir(instance))).toBe(false);
+    } finally {
+      await writeFile(tarball, good);
+      await restore();
+    }
+  });
+
+  describe('with both connectors installed', () => {
+    let restore: () => Promise<void>;
+
+    const installBoth = async () => {
+      restore = await layOutLikeImage(instance);
+      await inInstance(instance, `npm run cli connector add ${tarball}`);
+      expect(existsSync(officialConnectorDir(instance))).toBe(true);
+      expect(existsSync(ourConnectorDir(instance))).toBe(true);
+    };
+
+    it('core does not start; the README’s recovery brings it back with ours', async () => {
+      await installBoth();
+      try {
+        const refusal: { stderr?: string } = await startLogtoHere().then(
+          () => ({}),
+          (error: { stderr?: string }) => error,
+        );
+        // The lines the README quotes from core's log.
+        expect(refusal.stderr).toContain(
+          'RequestError: Found multiple connector factories (with id xiaomi-universal), you may uninstall unnecessary ones.',
+        );
+        expect(refusal.stderr).toContain("code: 'connector.more_than_one_connector_factory'");
+
+        await timed('recovery', async () => {
+          await inInstance(
+            instance,
+            asOneCommand(readmeBlock('bash', 'rm -rf packages/connectors/connector-xiaomi')),
+          );
+          await startAndSignIn();
+        });
+      } finally {
+        await restore();
+      }
+    });
+
+    it('after an image upgrade with a volume, the README’s relink command starts Logto', async () => {
+      await installBoth();
+      try {
+        await timed('upgrade', async () => {
+          await inInstance(instance, dockerExecCommand('connector link &&'));
+          expect(existsSync(officialConnectorDir(instance))).toBe(false);
+          await startAndSignIn();
+        });
+      } finally {
+        await restore();
+      }
+    });
+  });
+
+  describe('from an npm registry, by name', () => {
+    let registry: NpmRegistry;
+
+    beforeAll(async () => {
+      registry = await startNpmRegistry();
+      await registry.publishCleanClone();
+    }, 300_000);
+
+    afterAll(async () => {
+      await registry?.close();
+    });
+
+    it('installs with the README’s command and signs in', async () => {
+      await holdOfficialConnector(instance);
+      await timed('registry', async () => {
+        await inInstance(instance, 'npm run cli connector remove @logto/connector-xiaomi');
+        await inInstance(instance, readmeBlock('bash', 'add connector-xiaomi-plus').trim(), {
+          ...process.env,
+          npm_config_registry: registry.url,
+        });
+        const installed = JSON.parse(
+          readFileSync(join(ourConnectorDir(instance), 'package.json'), 'utf8'),
+        ) as { name: string; version: string };
+        expect(installed).toMatchObject({ name: 'connector-xiaomi-plus', version: packageVersion });
+        await startAndSignIn();
+      });
+    });
+  });
+});
