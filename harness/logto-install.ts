@@ -20,10 +20,12 @@ export const officialConnectorDir = (instance: string) =>
 export const officialSourceDir = (instance: string) =>
   join(instance, 'packages/connectors/connector-xiaomi');
 
-const { version } = JSON.parse(readFileSync(join(packageRoot, 'package.json'), 'utf8')) as {
+export const { version: packageVersion } = JSON.parse(
+  readFileSync(join(packageRoot, 'package.json'), 'utf8'),
+) as {
   version: string;
 };
-export const tarballName = `connector-xiaomi-plus-${version}.tgz`;
+export const tarballName = `connector-xiaomi-plus-${packageVersion}.tgz`;
 
 const readme = readFileSync(join(packageRoot, 'README.md'), 'utf8');
 
