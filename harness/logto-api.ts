@@ -9,6 +9,7 @@ import { pathToFileURL } from 'node:url';
 import { expect } from 'vitest';
 import { kitDir, type RunningLogto } from './logto-server.js';
 import { authorizeAs } from './xiaomi-browser.js';
+import { demoApp } from './xiaomi-stand-in.js';
 
 export type ManagementApi = <T = unknown>(
   method: string,
@@ -74,6 +75,20 @@ type KitClient = {
 export const kit = (await import(
   pathToFileURL(join(kitDir, 'examples', 'experience-sign-in.mjs')).href
 )) as KitClient;
+
+/** The settings the tests' admin fills in: no redirectUri, which stored tokens no longer need. */
+export const connectorConfig = {
+  clientId: demoApp.clientId,
+  clientSecret: 'logto-e2e-app-secret',
+  scope: '1 4 6',
+};
+
+/** The Xiaomi app of those settings, for the stand-in; its callback URLs come once Logto has them. */
+export const xiaomiAppOfConfig = () => ({
+  clientId: connectorConfig.clientId,
+  clientSecret: connectorConfig.clientSecret,
+  redirectUris: [] as string[],
+});
 
 /** Xiaomi's part of a sign-in, as the user's browser goes through it; checks the state. */
 export const atXiaomi =

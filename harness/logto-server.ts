@@ -4,10 +4,16 @@
  * folder an admin works in.
  */
 import { execFile } from 'node:child_process';
+import { randomBytes } from 'node:crypto';
 import { existsSync } from 'node:fs';
 import { join, resolve } from 'node:path';
 import { promisify } from 'node:util';
 import { packageRoot } from './logto-loader.js';
+
+/** The Logto versions `npm run test:logto` runs, one after the other; LOGTO_VERSIONS narrows them. */
+export const logtoVersions = (process.env.LOGTO_VERSIONS ?? '1.37.1 1.42.0')
+  .split(/\s+/)
+  .filter(Boolean);
 
 export const kitDir = resolve(process.env.LOGTO_KIT ?? join(packageRoot, '..', 'shared', 'logto'));
 const script = join(kitDir, 'logto.sh');
@@ -80,6 +86,16 @@ export const startLogto = async (
 };
 
 export const stopLogto = () => runKit(['stop']);
+
+/**
+ * Core's environment with Xiaomi's hosts routed to the stand-in at `origin` by the kit's preload,
+ * and a key for the secret vault that token storage needs.
+ */
+export const routedToStandIn = (origin: string) => ({
+  LOGTO_NODE_OPTIONS: `--import ${routeHostsPreload}`,
+  LOGTO_ROUTE_HOSTS: `account.xiaomi.com=${origin},open.account.xiaomi.com=${origin}`,
+  SECRET_VAULT_KEK: randomBytes(32).toString('base64'),
+});
 
 /** A shell command in the instance folder, as an admin types it there. */
 export const inInstance = (

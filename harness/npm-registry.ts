@@ -6,11 +6,11 @@ import { type ChildProcess, execFile, spawn } from 'node:child_process';
 import { once } from 'node:events';
 import { existsSync } from 'node:fs';
 import { copyFile, mkdir, mkdtemp, symlink, writeFile } from 'node:fs/promises';
-import { type AddressInfo, createServer } from 'node:net';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { setTimeout as sleep } from 'node:timers/promises';
 import { promisify } from 'node:util';
+import { freePort } from './free-port.js';
 import { packageRoot } from './logto-loader.js';
 
 const run = promisify(execFile);
@@ -28,15 +28,6 @@ const installVerdaccio = async () => {
     await copyFile(join(lockedDir, file), join(installDir, file));
   }
   await run('npm', ['ci', '--no-audit', '--no-fund', '--loglevel=error'], { cwd: installDir });
-};
-
-const freePort = async () => {
-  const probe = createServer().listen(0, '127.0.0.1');
-  await once(probe, 'listening');
-  const { port } = probe.address() as AddressInfo;
-  probe.close();
-  await once(probe, 'close');
-  return port;
 };
 
 const waitUntilUp = async (url: string, registry: ChildProcess) => {

@@ -6,6 +6,7 @@ import { createServer } from 'node:net';
 import { PassThrough } from 'node:stream';
 import { promisify } from 'node:util';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { freePort } from '../../harness/free-port.js';
 import { packageRoot } from '../../harness/logto-loader.js';
 import { routeXiaomiTo } from '../../harness/route-xiaomi.js';
 import { authorizeAs } from '../../harness/xiaomi-browser.js';
@@ -13,15 +14,6 @@ import { demoApp, startXiaomiStandIn, type XiaomiStandIn } from '../../harness/x
 import type { XiaomiErrorData } from '../../src/errors.js';
 import { defaultPort, parseTryArguments, promptSecret, TryUsageError } from './options.js';
 import { describeWait, runTry, terminalHint } from './sign-in.js';
-
-const freePort = async () => {
-  const probe = createServer().listen(0, '127.0.0.1');
-  await once(probe, 'listening');
-  const { port } = probe.address() as AddressInfo;
-  probe.close();
-  await once(probe, 'close');
-  return port;
-};
 
 /** Runs scripts/try/main.ts as `npm run try` does, with no terminal attached. */
 const tryCommand = async (args: string[], env: Record<string, string> = {}) => {

@@ -4,12 +4,16 @@
  * connectors are installed (and after an image upgrade with a volume), and by name from an npm
  * registry. The commands are read from README.md, so what runs here is what admins read.
  */
-import { randomBytes } from 'node:crypto';
 import { existsSync, lstatSync, readFileSync, readlinkSync } from 'node:fs';
 import { readFile, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { atXiaomi, setUpXiaomiSignIn } from '../../harness/logto-api.js';
+import {
+  atXiaomi,
+  connectorConfig,
+  setUpXiaomiSignIn,
+  xiaomiAppOfConfig,
+} from '../../harness/logto-api.js';
 import {
   buildReadmeDockerfile,
   holdOfficialConnector,
@@ -23,24 +27,22 @@ import {
 } from '../../harness/logto-install.js';
 import {
   inInstance,
+  logtoVersions,
   prepareLogto,
-  routeHostsPreload,
+  routedToStandIn,
   startLogto,
   stopLogto,
 } from '../../harness/logto-server.js';
 import { type NpmRegistry, startNpmRegistry } from '../../harness/npm-registry.js';
 import { routeXiaomiTo } from '../../harness/route-xiaomi.js';
 import {
-  demoApp,
   type StandInUser,
   seededUsers,
   startXiaomiStandIn,
   type XiaomiStandIn,
 } from '../../harness/xiaomi-stand-in.js';
 
-const versions = (process.env.LOGTO_VERSIONS ?? '1.37.1 1.42.0').split(/\s+/).filter(Boolean);
-const config = { clientId: demoApp.clientId, clientSecret: 'logto-e2e-app-secret' };
-const xiaomiApp = { ...config, redirectUris: [] as string[] };
+const xiaomiApp = xiaomiAppOfConfig();
 const [lei] = seededUsers as [StandInUser];
 
 /** The lines of a README block, one shell command joined by `&&`, as a script would run them. */
@@ -76,22 +78,17 @@ afterAll(async () => {
   await standIn?.close();
 }, 60_000);
 
-describe.each(versions)('installed into Logto %s', (version) => {
+describe.each(logtoVersions)('installed into Logto %s', (version) => {
   let instance: string;
   const timings: Record<string, number> = {};
 
   const startLogtoHere = (extra: Record<string, string> = {}) =>
-    startLogto(version, {
-      LOGTO_NODE_OPTIONS: `--import ${routeHostsPreload}`,
-      LOGTO_ROUTE_HOSTS: `account.xiaomi.com=${standIn.origin},open.account.xiaomi.com=${standIn.origin}`,
-      SECRET_VAULT_KEK: randomBytes(32).toString('base64'),
-      ...extra,
-    });
+    startLogto(version, { ...routedToStandIn(standIn.origin), ...extra });
 
   /** Starts Logto on the instance as it is, and signs a new Xiaomi user in through it. */
   const startAndSignIn = async () => {
     const logto = await startLogtoHere();
-    const tenant = await setUpXiaomiSignIn(logto, config);
+    const tenant = await setUpXiaomiSignIn(logto, connectorConfig);
     xiaomiApp.redirectUris.push(tenant.signInCallback);
     const { sub, registered } = await tenant.signIn(atXiaomi(lei.unionId));
     expect(registered).toBe(true);

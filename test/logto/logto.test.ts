@@ -4,12 +4,17 @@
  * version check on, and signed in through Logto's Experience API. Xiaomi's hosts are routed to the
  * stand-in inside core by a preload; the package itself keeps Xiaomi's real URLs.
  */
-import { randomBytes } from 'node:crypto';
 import { existsSync, readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { setTimeout as sleep } from 'node:timers/promises';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { atXiaomi, setUpXiaomiSignIn, type XiaomiSignIn } from '../../harness/logto-api.js';
+import {
+  atXiaomi,
+  connectorConfig,
+  setUpXiaomiSignIn,
+  type XiaomiSignIn,
+  xiaomiAppOfConfig,
+} from '../../harness/logto-api.js';
 import {
   holdOfficialConnector,
   installAsReadmeSays,
@@ -20,25 +25,22 @@ import {
 import { packageRoot } from '../../harness/logto-loader.js';
 import {
   connectorsDir,
+  logtoVersions,
   prepareLogto,
   type RunningLogto,
-  routeHostsPreload,
+  routedToStandIn,
   startLogto,
   stopLogto,
 } from '../../harness/logto-server.js';
 import { routeXiaomiTo } from '../../harness/route-xiaomi.js';
 import {
-  demoApp,
   type StandInUser,
   seededUsers,
   startXiaomiStandIn,
   type XiaomiStandIn,
 } from '../../harness/xiaomi-stand-in.js';
 
-const versions = (process.env.LOGTO_VERSIONS ?? '1.37.1 1.42.0').split(/\s+/).filter(Boolean);
-
-/** The settings an admin fills in: no redirectUri, which tokens no longer need. */
-const config = { clientId: demoApp.clientId, clientSecret: 'logto-e2e-app-secret', scope: '1 4 6' };
+const config = connectorConfig;
 /** Someone who signs up with a username and password, then links Xiaomi in the Account Center. */
 const linker: StandInUser = {
   unionId: 'u-mi-linker',
@@ -70,7 +72,7 @@ beforeAll(async () => {
   tarball = await packTarball();
 }, 120_000);
 
-describe.each(versions)('inside Logto %s', (version) => {
+describe.each(logtoVersions)('inside Logto %s', (version) => {
   let logto: RunningLogto;
   let instance: string;
   let standIn: XiaomiStandIn;
@@ -92,11 +94,7 @@ describe.each(versions)('inside Logto %s', (version) => {
     await holdOfficialConnector(instance);
     await installAsReadmeSays(instance, tarball);
 
-    const xiaomiApp = {
-      clientId: config.clientId,
-      clientSecret: config.clientSecret,
-      redirectUris: [] as string[],
-    };
+    const xiaomiApp = xiaomiAppOfConfig();
     standIn = await startXiaomiStandIn({
       apps: [xiaomiApp],
       users: [...seededUsers, ...crowd, linker, knownByPhone],
@@ -107,11 +105,7 @@ describe.each(versions)('inside Logto %s', (version) => {
       },
     });
     started = performance.now();
-    logto = await startLogto(version, {
-      LOGTO_NODE_OPTIONS: `--import ${routeHostsPreload}`,
-      LOGTO_ROUTE_HOSTS: `account.xiaomi.com=${standIn.origin},open.account.xiaomi.com=${standIn.origin}`,
-      SECRET_VAULT_KEK: randomBytes(32).toString('base64'),
-    });
+    logto = await startLogto(version, routedToStandIn(standIn.origin));
     timings.start = performance.now() - started;
     // This process plays the browser, so it too sends Xiaomi's hosts to the stand-in.
     unroute = routeXiaomiTo(standIn.origin);

@@ -9,13 +9,20 @@ import { readFileSync } from 'node:fs';
 import { setTimeout as sleep } from 'node:timers/promises';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { type ConnectProxy, startConnectProxy } from '../../harness/connect-proxy.js';
-import { atXiaomi, setUpXiaomiSignIn, type XiaomiSignIn } from '../../harness/logto-api.js';
+import {
+  atXiaomi,
+  connectorConfig,
+  setUpXiaomiSignIn,
+  type XiaomiSignIn,
+  xiaomiAppOfConfig,
+} from '../../harness/logto-api.js';
 import {
   holdOfficialConnector,
   installAsReadmeSays,
   packTarball,
 } from '../../harness/logto-install.js';
 import {
+  logtoVersions,
   prepareLogto,
   type RunningLogto,
   startLogto,
@@ -24,16 +31,14 @@ import {
 import { routeXiaomiThroughProxy } from '../../harness/route-xiaomi.js';
 import { issueTestCertificates, type TestCertificates } from '../../harness/test-ca.js';
 import {
-  demoApp,
   type StandInUser,
   seededUsers,
   startXiaomiStandIn,
   type XiaomiStandIn,
 } from '../../harness/xiaomi-stand-in.js';
 
-const versions = (process.env.LOGTO_VERSIONS ?? '1.37.1 1.42.0').split(/\s+/).filter(Boolean);
 const xiaomiHosts = ['account.xiaomi.com', 'open.account.xiaomi.com'];
-const config = { clientId: demoApp.clientId, clientSecret: 'logto-e2e-app-secret', scope: '1 4 6' };
+const config = connectorConfig;
 const [lei] = seededUsers as [StandInUser];
 
 let certificates: TestCertificates;
@@ -44,8 +49,8 @@ beforeAll(async () => {
   tarball = await packTarball();
 }, 120_000);
 
-describe.each(versions)('Logto %s behind an outbound proxy, over TLS', (version) => {
-  const xiaomiApp = { ...config, redirectUris: [] as string[] };
+describe.each(logtoVersions)('Logto %s behind an outbound proxy, over TLS', (version) => {
+  const xiaomiApp = xiaomiAppOfConfig();
   let standIn: XiaomiStandIn;
   let proxy: ConnectProxy;
   let logto: RunningLogto;
