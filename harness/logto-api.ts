@@ -4,6 +4,7 @@
  * the Account API calls it lacks, and the setup of the Xiaomi connector with an app that signs in.
  */
 import { randomUUID } from 'node:crypto';
+import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { pathToFileURL } from 'node:url';
 import { expect } from 'vitest';
@@ -140,6 +141,18 @@ export const setUpXiaomiSignIn = async (logto: RunningLogto, config: Record<stri
   const { id: appId } = await kit.createApp(api, { type: 'SPA', name: 'xiaomi-e2e' });
   const signInCallback = `${logto.endpoint}/callback/${connectorId}`;
 
+  /** Logto's 500 says only "Internal server error."; its cause is in core's log. */
+  const explainServerError = (error: ExperienceFailure): never => {
+    if (error.status === 500) {
+      const log = readFileSync(logto.coreLog, 'utf8').split('\n');
+      error.message += `\ncore log:\n${log
+        .filter((line) => /error/i.test(line))
+        .slice(-5)
+        .join('\n')}`;
+    }
+    throw error;
+  };
+
   /** An app's sign-in through the Experience API, `identify` choosing the user; its tokens. */
   const signInWith = async (
     identify: (session: Session) => Promise<{ redirectTo: string; registered: boolean }>,
@@ -149,7 +162,7 @@ export const setUpXiaomiSignIn = async (logto: RunningLogto, config: Record<stri
       clientId: appId,
       scope: 'openid profile identities',
     });
-    const { redirectTo, registered } = await identify(session);
+    const { redirectTo, registered } = await identify(session).catch(explainServerError);
     const tokens = await kit.finishAuthorization(session, { ...authorization, redirectTo });
     return { sub: kit.decodeJwt(tokens.id_token).sub, registered, tokens };
   };

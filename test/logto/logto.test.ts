@@ -54,11 +54,13 @@ const knownByPhone: StandInUser = {
   icon: 'https://cdn.example.com/avatars/phone.png',
   phone: '+86 139 0013 9000',
 };
-const crowd: StandInUser[] = Array.from({ length: 50 }, (_, index) => ({
-  unionId: `u-crowd-${index}`,
-  nickname: `Crowd ${index}`,
-  icon: `https://cdn.example.com/avatars/crowd-${index}.png`,
-}));
+/** Fifty Xiaomi users new to Logto; `attempt` keeps a retry's apart from an earlier attempt's. */
+const crowdOf = (attempt: number): StandInUser[] =>
+  Array.from({ length: 50 }, (_, index) => ({
+    unionId: `u-crowd-${attempt}-${index}`,
+    nickname: `Crowd ${index}`,
+    icon: `https://cdn.example.com/avatars/crowd-${index}.png`,
+  }));
 const [lei] = seededUsers as [StandInUser];
 
 const hasAccountCallback = (version: string) => {
@@ -79,6 +81,9 @@ describe.each(logtoVersions)('inside Logto %s', (version) => {
   let unroute: () => Promise<void>;
   let tenant: XiaomiSignIn;
   const timings: Record<string, number> = {};
+  /** The stand-in's users; the crowd test adds its own. */
+  const users = [...seededUsers, linker, knownByPhone];
+  let crowdAttempts = 0;
   /** The redirect URI of each refresh the stand-in saw. */
   const refreshes: string[] = [];
   /** Where Account Center linking comes back (Logto 1.41+; earlier, the sign-in callback). */
@@ -97,7 +102,7 @@ describe.each(logtoVersions)('inside Logto %s', (version) => {
     const xiaomiApp = xiaomiAppOfConfig();
     standIn = await startXiaomiStandIn({
       apps: [xiaomiApp],
-      users: [...seededUsers, ...crowd, linker, knownByPhone],
+      users,
       onAnswer: ({ path, params }) => {
         if (path === '/oauth2/token' && params.grant_type === 'refresh_token') {
           refreshes.push(params.redirect_uri ?? '');
@@ -316,7 +321,15 @@ describe.each(logtoVersions)('inside Logto %s', (version) => {
     }
   });
 
-  it('signs 50 different Xiaomi users in at once, each to their own Logto user', async () => {
+  // Retried once: about one run in twelve, the kit's Logto (one PostgreSQL without Redis, on two
+  // cores) answered one of the 50 registrations with its own 500 under load. A connector error
+  // would be a 4xx; the 500's cause, from core's log, is in the failure's message.
+  it('signs 50 different Xiaomi users in at once, each to their own Logto user', {
+    retry: 1,
+  }, async () => {
+    crowdAttempts += 1;
+    const crowd = crowdOf(crowdAttempts);
+    users.push(...crowd);
     const started = performance.now();
     const results = await Promise.all(
       crowd.map(async ({ unionId }) => ({ unionId, ...(await tenant.signIn(atXiaomi(unionId))) })),
