@@ -332,7 +332,10 @@ describe('getAccessTokenByRefreshToken', () => {
   it('keeps the wrapped token and Xiaomi’s out of an error', async () => {
     replyToken(200, oauthError(96009, `no such token ${mockRefreshToken}`));
     const error = await rejectionOf(refresh(stored), [...secrets, stored]);
-    expect(error).toMatchObject({ data: { code: 96009, description: 'no such token [redacted]' } });
+    expect(error).toMatchObject({
+      code: ConnectorErrorCodes.SocialAccessTokenInvalid,
+      data: { code: 96009, description: 'no such token [redacted]' },
+    });
   });
 
   describe('at once for the same token', () => {
