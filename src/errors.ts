@@ -34,18 +34,21 @@ export type XiaomiErrorData = XiaomiErrorDetails & { hint: string; errorDescript
 
 export type XiaomiErrorReason = XiaomiErrorData['reason'];
 
+/** Every `reason`, as a record so that the compiler reports one left out or misspelt. */
+const everyReason: Record<XiaomiErrorReason, true> = {
+  xiaomi_error: true,
+  http_status: true,
+  timeout: true,
+  network: true,
+  not_json: true,
+  unexpected_shape: true,
+  unusable_callback: true,
+  redirect_uri_unknown: true,
+  invalid_settings: true,
+};
+
 /** Every `reason` this connector's errors carry. */
-export const xiaomiErrorReasons: ReadonlySet<string> = new Set<XiaomiErrorReason>([
-  'xiaomi_error',
-  'http_status',
-  'timeout',
-  'network',
-  'not_json',
-  'unexpected_shape',
-  'unusable_callback',
-  'redirect_uri_unknown',
-  'invalid_settings',
-]);
+export const xiaomiErrorReasons: ReadonlySet<string> = new Set(Object.keys(everyReason));
 
 /** Whether `error` is a ConnectorError of this connector, whose data is `XiaomiErrorData`. */
 export const isXiaomiError = (
