@@ -29,10 +29,14 @@ export const tarballName = `connector-xiaomi-plus-${packageVersion}.tgz`;
 
 const readme = readFileSync(join(packageRoot, 'README.md'), 'utf8');
 
-/** The README's fenced code block of `language` that contains `marker`, as written there. */
-export const readmeBlock = (language: string, marker: string) => {
+/**
+ * The README's fenced code block of `language` that contains `marker` (and not `unlike`, when
+ * given), as written there.
+ */
+export const readmeBlock = (language: string, marker: string, unlike?: string) => {
   const block = [...readme.matchAll(/^```(\w+)\n([\s\S]*?)^```$/gm)].find(
-    ([, lang, body]) => lang === language && body?.includes(marker),
+    ([, lang, body]) =>
+      lang === language && body?.includes(marker) && !(unlike && body.includes(unlike)),
   )?.[2];
   if (!block) {
     throw new Error(`The README has no ${language} block with "${marker}".`);
@@ -56,16 +60,28 @@ export const holdOfficialConnector = async (instance: string) => {
   }
 };
 
-/**
- * The README's commands for an instance from `logto init`, run as written there once the
- * tarball's path is filled in.
- */
-export const installAsReadmeSays = async (instance: string, tarball: string) => {
-  const commands = readmeBlock('bash', 'connector add /absolute/path/to/')
-    .replace(`/absolute/path/to/${tarballName}`, tarball)
-    .trim();
-  await inInstance(instance, commands.split('\n').join(' && '));
-};
+/** A README block of commands run in the instance as one `&&` chain, the tarball's path filled in. */
+const runReadmeCommands = (instance: string, block: string, tarball: string) =>
+  inInstance(
+    instance,
+    block.replace(`/absolute/path/to/${tarballName}`, tarball).trim().split('\n').join(' && '),
+  );
+
+/** The README's install commands for an instance from `logto init`. */
+export const installAsReadmeSays = (instance: string, tarball: string) =>
+  runReadmeCommands(
+    instance,
+    readmeBlock('bash', 'connector remove @logto/connector-xiaomi\nnpm run cli connector add /'),
+    tarball,
+  );
+
+/** The README's upgrade commands for that instance, which must work however often they run. */
+export const upgradeAsReadmeSays = (instance: string, tarball: string) =>
+  runReadmeCommands(
+    instance,
+    readmeBlock('bash', 'connector add /absolute/path/to/', 'connector remove'),
+    tarball,
+  );
 
 /** Docker's line continuations joined, comments dropped: one instruction per entry. */
 const dockerInstructions = (dockerfile: string) =>

@@ -32,6 +32,8 @@ export type StandInKnobs = {
   serverError: boolean;
   htmlError: boolean;
   accessTokenTtlSeconds: number;
+  /** Refuse every refresh token (96009), as after the user withdrew the app's authorization. */
+  refuseRefreshTokens: boolean;
 };
 
 const defaultKnobs: Readonly<StandInKnobs> = {
@@ -40,6 +42,7 @@ const defaultKnobs: Readonly<StandInKnobs> = {
   serverError: false,
   htmlError: false,
   accessTokenTtlSeconds: 3 * 24 * 3600,
+  refuseRefreshTokens: false,
 };
 
 export type StandInOptions = {
@@ -330,7 +333,7 @@ export const startXiaomiStandIn = async ({
       }
       const refreshToken = params.get('refresh_token') ?? '';
       const grant = refreshTokens.get(refreshToken);
-      if (!grant || grant.clientId !== app.clientId) {
+      if (!grant || grant.clientId !== app.clientId || knobs.refuseRefreshTokens) {
         sendOauthError(call, 96009);
         return;
       }

@@ -78,14 +78,5 @@ export const defaultMetadata: ConnectorMetadata = {
       defaultValue: false,
       description: 'Let users who are already signed in to Xiaomi skip the consent page.',
     },
-    {
-      key: 'redirectUri',
-      type: ConnectorConfigFormItemType.Text,
-      label: 'Callback URL for tokens stored by version 0.1',
-      required: false,
-      placeholder: 'https://your.logto.endpoint/callback/<connector-id>',
-      description:
-        'Leave empty unless token storage was on with version 0.1 of this connector: tokens stored since carry their own callback URL. For older tokens, Xiaomi needs the callback URL registered at Xiaomi to refresh them.',
-    },
   ],
 };

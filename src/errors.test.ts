@@ -3,8 +3,6 @@ import { describe, expect, it } from 'vitest';
 import {
   mockAccessToken,
   mockClientSecret,
-  mockConfig,
-  mockRedirectUri,
   mockTokenAnswer,
   oauthError,
   openApiError,
@@ -43,8 +41,6 @@ const table = [
 ] as const;
 
 const description = 'Xiaomi 的说明';
-const refreshWithRedirectUri = () =>
-  refresh('refresh-1', { ...mockConfig, redirectUri: mockRedirectUri });
 
 interceptXiaomi();
 
@@ -91,7 +87,7 @@ describe.each(table)('Xiaomi error %i (%s)', (code, name, connectorCode, hintWor
 
   it('from a token refresh', async () => {
     replyToken(400, oauthError(code, description));
-    expect(await rejectionOf(refreshWithRedirectUri())).toMatchObject(expected);
+    expect(await rejectionOf(refresh())).toMatchObject(expected);
   });
 });
 

@@ -21,7 +21,7 @@ export type XiaomiErrorDetails =
   /** `not_json`: the body could not be parsed; `unexpected_shape`: it lacks the fields needed. */
   | { reason: 'not_json' | 'unexpected_shape'; endpoint: string }
   | { reason: 'unusable_callback'; received: string }
-  /** A stored refresh token without the redirect URI Xiaomi needs, and none in the settings. */
+  /** A stored refresh token that is not this connector's, so without the redirect URI Xiaomi needs. */
   | { reason: 'redirect_uri_unknown' }
   | { reason: 'invalid_settings'; issues: ConfigIssue[] };
 
@@ -66,7 +66,11 @@ export const isXiaomiError = (
   );
 };
 
-/** A ConnectorError whose data says what happened and what to check, in one sentence for Logto. */
+/**
+ * A ConnectorError whose data says what happened and what to check, in one sentence for Logto.
+ * The sentence comes first: connector-kit makes the message `ConnectorError: ` + the data as JSON,
+ * which is the line Logto's audit log shows, cut at the right edge of the Console.
+ */
 const explained = (
   code: ConnectorErrorCodes,
   happened: string,
@@ -74,9 +78,9 @@ const explained = (
   details: XiaomiErrorDetails,
 ) =>
   new ConnectorError(code, {
+    errorDescription: `${happened}: ${hint}`,
     ...details,
     hint,
-    errorDescription: `${happened}: ${hint}`,
   } satisfies XiaomiErrorData);
 
 export type XiaomiErrorEntry = { connectorCode: ConnectorErrorCodes; name: string; hint: string };
@@ -171,6 +175,25 @@ export const unknownXiaomiError = entry(
   'This connector does not know the code; look it up in Xiaomi’s account service documentation.',
 );
 
+/**
+ * What to check after each failure that is not one of Xiaomi's codes. These are the words of
+ * record: both admin guides carry them (a test compares them word for word).
+ */
+export const failureHints = {
+  timeout: 'Xiaomi is slow or unreachable from the Logto server; try again later.',
+  network:
+    'Check that the Logto server can reach Xiaomi’s hosts over HTTPS (DNS, firewall, proxy).',
+  serverError: 'Xiaomi had a server error; try again later.',
+  refused: 'Xiaomi refused the request without saying why; try signing in again.',
+  unreadable: 'Xiaomi may be having trouble; try again later, and report it if it persists.',
+  unusableCallback:
+    'Check that Logto’s callback URLs (<your Logto origin>/callback/<connector id>, and /account/callback/social/<connector id> for Account Center linking) are registered at Xiaomi, and that the page forwards Xiaomi’s query with the redirect URI.',
+  refreshTokenNotOurs:
+    'The user signs in with Xiaomi again, which stores tokens this connector can refresh.',
+  invalidSettings:
+    'Correct the settings named here on the connector’s page in the Console: clientId and clientSecret are the AppID and AppSecret, as text; scope is Xiaomi scope ids separated by spaces.',
+} as const;
+
 /** Xiaomi's own error, as read from a callback or an answer. */
 export type XiaomiFailure = { code?: string | number; description?: string };
 
@@ -200,7 +223,7 @@ export const timedOut = (url: URL, timeout: number) =>
   explained(
     General,
     `Xiaomi did not answer ${place(url)} within ${timeout / 1000} s`,
-    'Xiaomi is slow or unreachable from the Logto server; try again later.',
+    failureHints.timeout,
     { reason: 'timeout', endpoint: url.pathname },
   );
 
@@ -208,7 +231,7 @@ export const unreachable = (url: URL, cause: string | undefined) =>
   explained(
     General,
     `The Logto server could not connect to ${place(url)}${cause ? ` (${cause})` : ''}`,
-    'Check that the Logto server can reach Xiaomi’s hosts over HTTPS (DNS, firewall, proxy).',
+    failureHints.network,
     { reason: 'network', endpoint: url.pathname, cause },
   );
 
@@ -216,9 +239,7 @@ export const httpStatusError = (url: URL, status: number, connectorCode: Connect
   explained(
     connectorCode,
     `Xiaomi answered ${place(url)} with HTTP ${status} and no error of its own`,
-    status >= 500
-      ? 'Xiaomi had a server error; try again later.'
-      : 'Xiaomi refused the request without saying why; try signing in again.',
+    status >= 500 ? failureHints.serverError : failureHints.refused,
     { reason: 'http_status', endpoint: url.pathname, status },
   );
 
@@ -231,7 +252,7 @@ export const invalidResponse = (url: URL, reason: keyof typeof unreadable) =>
   explained(
     InvalidResponse,
     `Xiaomi’s answer from ${place(url)} could not be read (${unreadable[reason]})`,
-    'Xiaomi may be having trouble; try again later, and report it if it persists.',
+    failureHints.unreadable,
     { reason, endpoint: url.pathname },
   );
 
@@ -240,15 +261,16 @@ export const unusableCallback = (received: string) =>
   explained(
     General,
     `Logto passed a callback without Xiaomi’s code or error (it held ${received})`,
-    'Check that Logto’s callback URLs (<your Logto origin>/callback/<connector id>, and /account/callback/social/<connector id> for Account Center linking) are registered at Xiaomi, and that the page forwards Xiaomi’s query with the redirect URI.',
+    failureHints.unusableCallback,
     { reason: 'unusable_callback', received },
   );
 
-export const redirectUriUnknown = () =>
+/** A stored refresh token this connector did not wrap: Xiaomi cannot refresh it without its URI. */
+export const refreshTokenNotOurs = () =>
   explained(
     SocialAccessTokenInvalid,
-    'This Xiaomi token was stored without the callback URL that Xiaomi needs to refresh it',
-    'The user signs in again, which stores tokens that carry their callback URL; or set redirectUri in the connector settings to the callback URL registered at Xiaomi.',
+    'This stored Xiaomi token was not stored by this connector and cannot be refreshed',
+    failureHints.refreshTokenNotOurs,
     { reason: 'redirect_uri_unknown' },
   );
 
@@ -258,6 +280,6 @@ export const invalidSettings = (issues: ConfigIssue[]) =>
     `The Xiaomi connector settings are invalid (${issues
       .map(({ path, message }) => `${path || 'settings'}: ${message}`)
       .join('; ')})`,
-    'Fill in clientId and clientSecret with the AppID and AppSecret of the Xiaomi app, as text.',
+    failureHints.invalidSettings,
     { reason: 'invalid_settings', issues },
   );

@@ -3,6 +3,7 @@ import { describe, expect, it, vi } from 'vitest';
 import { z } from 'zod';
 import { mockAccessToken, mockClientId, mockClientSecret, rejectionOf } from '../test/fixtures.js';
 import { account, interceptXiaomi, openApi } from '../test/xiaomi-nock.js';
+import { failureHints } from './errors.js';
 import { type AnswerReading, readXiaomiAnswer, requestXiaomi, type XiaomiAnswer } from './http.js';
 
 const tokenRequest = {
@@ -112,9 +113,8 @@ describe('requestXiaomi', () => {
         reason: 'network',
         endpoint: '/oauth2/token',
         cause: 'ECONNREFUSED',
-        hint: 'Check that the Logto server can reach Xiaomi’s hosts over HTTPS (DNS, firewall, proxy).',
-        errorDescription:
-          'The Logto server could not connect to account.xiaomi.com/oauth2/token (ECONNREFUSED): Check that the Logto server can reach Xiaomi’s hosts over HTTPS (DNS, firewall, proxy).',
+        hint: failureHints.network,
+        errorDescription: `The Logto server could not connect to account.xiaomi.com/oauth2/token (ECONNREFUSED): ${failureHints.network}`,
       },
     });
   });

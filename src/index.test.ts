@@ -6,7 +6,7 @@ import {
   ConnectorPlatform,
   ConnectorType,
 } from '@logto/connector-kit';
-import { describe, expect, it } from 'vitest';
+import { afterEach, describe, expect, it, vi } from 'vitest';
 import { authorizationRequest } from '../harness/logto-loader.js';
 import {
   connectorWith,
@@ -26,6 +26,7 @@ import {
   secrets,
   signIn,
   signInWithTokens,
+  uniqueRefreshToken,
 } from '../test/fixtures.js';
 import {
   account,
@@ -34,7 +35,9 @@ import {
   replyProfile,
   replyToken,
 } from '../test/xiaomi-nock.js';
-import { wrapRefreshToken } from './refresh-token.js';
+import { failureHints } from './errors.js';
+import { refreshGraceMs, wrapRefreshToken } from './refresh-token.js';
+import { scopeFormat } from './types.js';
 
 const noSession = async () => undefined;
 
@@ -109,14 +112,6 @@ describe('metadata', () => {
         defaultValue: false,
         description: expect.stringContaining('skip the consent page'),
       },
-      {
-        key: 'redirectUri',
-        type: ConnectorConfigFormItemType.Text,
-        label: 'Callback URL for tokens stored by version 0.1',
-        required: false,
-        placeholder: 'https://your.logto.endpoint/callback/<connector-id>',
-        description: expect.stringMatching(/^Leave empty unless .*version 0\.1.*carry their own/),
-      },
     ]);
   });
 
@@ -128,11 +123,28 @@ describe('metadata', () => {
 });
 
 describe('settings', () => {
-  it('accepts a config saved by the official connector, redirectUri included', async () => {
+  it('accepts a config saved by the official connector, and drops its redirectUri', async () => {
     const { configGuard } = await connectorWith();
-    const saved = { ...mockConfig, scope: '1 3', skipConfirm: true, redirectUri: mockRedirectUri };
-    expect(configGuard.parse(saved)).toEqual(saved);
+    const settings = { ...mockConfig, scope: '1 3', skipConfirm: true };
+    expect(configGuard.parse({ ...settings, redirectUri: mockRedirectUri })).toStrictEqual(
+      settings,
+    );
   });
+
+  it.each(['', '  ', '1', ' 1  4\n6 '])('accepts the scope %j', async (scope) => {
+    const { configGuard } = await connectorWith();
+    expect(configGuard.safeParse({ ...mockConfig, scope }).success).toBe(true);
+  });
+
+  it.each(['1,4,6', '1;4', 'profile', '1 x', '-1'])(
+    'refuses the scope %j on save, naming the setting with an example',
+    async (scope) => {
+      const { configGuard } = await connectorWith();
+      expect(configGuard.safeParse({ ...mockConfig, scope }).error?.issues).toEqual([
+        expect.objectContaining({ path: ['scope'], message: scopeFormat }),
+      ]);
+    },
+  );
 
   it.each([
     ['no clientSecret', { clientId: mockClientId }, 'clientSecret: Required'],
@@ -143,6 +155,7 @@ describe('settings', () => {
       'clientId: Expected string, received number',
     ],
     ['skipConfirm as text', { ...mockConfig, skipConfirm: 'yes' }, 'skipConfirm: Expected boolean'],
+    ['scope with commas', { ...mockConfig, scope: '1,4,6' }, 'scope: The scope setting takes'],
     ['no config at all', null, 'settings: Expected object, received null'],
   ])('refuses %s with InvalidConfig naming the setting', async (_, config, issue) => {
     const connector = await connectorWith(config);
@@ -151,9 +164,9 @@ describe('settings', () => {
       code: ConnectorErrorCodes.InvalidConfig,
       data: {
         reason: 'invalid_settings',
-        hint: 'Fill in clientId and clientSecret with the AppID and AppSecret of the Xiaomi app, as text.',
+        hint: failureHints.invalidSettings,
         errorDescription: expect.stringMatching(
-          new RegExp(`^The Xiaomi connector settings are invalid \\(.*${issue}.*\\): Fill in`),
+          new RegExp(`^The Xiaomi connector settings are invalid \\(.*${issue}.*\\): Correct`),
         ),
       },
     });
@@ -263,25 +276,31 @@ describe('getTokenResponseAndUserInfo', () => {
 
 describe('getAccessTokenByRefreshToken', () => {
   const otherDomain = 'https://auth.example.org/callback/xiaomi-connector';
-  const stored = wrapRefreshToken({ refreshToken: mockRefreshToken, redirectUri: otherDomain });
+  const storedFor = (refreshToken: string) =>
+    wrapRefreshToken({ refreshToken, redirectUri: otherDomain });
   const refreshed = {
     ...mockTokenAnswer,
     access_token: 'new-access',
     refresh_token: 'new-refresh',
   };
-  const refreshGrant = (redirectUri: string, refreshToken = mockRefreshToken) => ({
+  const refreshGrant = (refreshToken: string) => ({
     client_id: mockClientId,
     client_secret: mockClientSecret,
     grant_type: 'refresh_token',
     refresh_token: refreshToken,
-    redirect_uri: redirectUri,
+    redirect_uri: otherDomain,
+  });
+  const replyRefresh = (refreshToken: string, answer: object = refreshed) =>
+    account().post('/oauth2/token', refreshGrant(refreshToken)).reply(200, prefixed(answer));
+
+  afterEach(() => {
+    vi.useRealTimers();
   });
 
   it('refreshes a wrapped token with its own redirect URI, no setting needed', async () => {
-    const token = account()
-      .post('/oauth2/token', refreshGrant(otherDomain))
-      .reply(200, prefixed(refreshed));
-    await expect(refresh(stored)).resolves.toStrictEqual({
+    const refreshToken = uniqueRefreshToken();
+    const token = replyRefresh(refreshToken);
+    await expect(refresh(storedFor(refreshToken))).resolves.toStrictEqual({
       access_token: 'new-access',
       refresh_token: wrapRefreshToken({ refreshToken: 'new-refresh', redirectUri: otherDomain }),
       expires_in: refreshed.expires_in,
@@ -291,38 +310,23 @@ describe('getAccessTokenByRefreshToken', () => {
     expect(token.isDone()).toBe(true);
   });
 
-  it('prefers the token’s redirect URI to the setting', async () => {
-    const token = account()
-      .post('/oauth2/token', refreshGrant(otherDomain))
-      .reply(200, prefixed(refreshed));
-    await refresh(stored, { ...mockConfig, redirectUri: mockRedirectUri });
+  it('ignores a redirectUri in the stored settings', async () => {
+    const refreshToken = uniqueRefreshToken();
+    const token = replyRefresh(refreshToken);
+    await refresh(storedFor(refreshToken), { ...mockConfig, redirectUri: mockRedirectUri });
     expect(token.isDone()).toBe(true);
   });
 
-  it('refreshes a token stored before envelopes with the setting, and wraps the new one', async () => {
-    const token = account()
-      .post('/oauth2/token', refreshGrant(mockRedirectUri))
-      .reply(200, prefixed(refreshed));
-    const { refresh_token } = await refresh(mockRefreshToken, {
-      ...mockConfig,
-      redirectUri: mockRedirectUri,
-    });
-    expect(token.isDone()).toBe(true);
-    expect(refresh_token).toBe(
-      wrapRefreshToken({ refreshToken: 'new-refresh', redirectUri: mockRedirectUri }),
-    );
-  });
-
-  it('refuses a token stored before envelopes without the setting, and asks Xiaomi nothing', async () => {
+  it('refuses a token it did not wrap at once, and asks Xiaomi nothing', async () => {
     const token = replyToken(200, prefixed(refreshed));
     const error = await rejectionOf(refresh(mockRefreshToken));
     expect(error).toMatchObject({
       code: ConnectorErrorCodes.SocialAccessTokenInvalid,
       data: {
         reason: 'redirect_uri_unknown',
-        hint: expect.stringMatching(/signs in again.*set redirectUri/),
+        hint: failureHints.refreshTokenNotOurs,
         errorDescription: expect.stringMatching(
-          /^This Xiaomi token was stored without the callback URL that Xiaomi needs to refresh it: /,
+          /^This stored Xiaomi token was not stored by this connector and cannot be refreshed: /,
         ),
       },
     });
@@ -330,38 +334,78 @@ describe('getAccessTokenByRefreshToken', () => {
   });
 
   it('keeps the wrapped token and Xiaomi’s out of an error', async () => {
-    replyToken(200, oauthError(96009, `no such token ${mockRefreshToken}`));
-    const error = await rejectionOf(refresh(stored), [...secrets, stored]);
+    const refreshToken = uniqueRefreshToken();
+    const stored = storedFor(refreshToken);
+    replyToken(200, oauthError(96009, `no such token ${refreshToken}`));
+    const error = await rejectionOf(refresh(stored), [...secrets, refreshToken, stored]);
     expect(error).toMatchObject({
       code: ConnectorErrorCodes.SocialAccessTokenInvalid,
       data: { code: 96009, description: 'no such token [redacted]' },
     });
   });
 
-  describe('at once for the same token', () => {
+  describe('for the same token, at once or soon after', () => {
     it('calls Xiaomi once and gives every caller its answer', async () => {
+      const refreshToken = uniqueRefreshToken();
       // One answer only: a second request would find no interceptor and fail.
       const token = account()
-        .post('/oauth2/token', refreshGrant(otherDomain))
+        .post('/oauth2/token', refreshGrant(refreshToken))
         .delay(50)
         .reply(200, prefixed(refreshed));
       const connector = await connectorWith();
       const answers = await Promise.all(
-        [1, 2, 3].map(() => connector.getAccessTokenByRefreshToken(stored)),
+        [1, 2, 3].map(() => connector.getAccessTokenByRefreshToken(storedFor(refreshToken))),
       );
       expect(token.isDone()).toBe(true);
       expect(answers.map(({ access_token }) => access_token)).toEqual(Array(3).fill('new-access'));
       expect(new Set(answers).size).toBe(1);
     });
 
-    it('fails every caller with the same error, and calls Xiaomi again next time', async () => {
+    it('gives a caller that comes after the refresh its answer, without asking Xiaomi', async () => {
+      const refreshToken = uniqueRefreshToken();
+      replyRefresh(refreshToken);
+      const connector = await connectorWith();
+      const first = await connector.getAccessTokenByRefreshToken(storedFor(refreshToken));
+      // No interceptor is left: a second request to Xiaomi would fail.
+      await expect(connector.getAccessTokenByRefreshToken(storedFor(refreshToken))).resolves.toBe(
+        first,
+      );
+    });
+
+    it.each([
+      ['the grace', refreshed.expires_in, refreshGraceMs],
+      ['the new access token’s life when shorter', 3, 3000],
+      ['the new access token’s life given as text', '2', 2000],
+      ['the grace when Xiaomi gives no life', undefined, refreshGraceMs],
+    ])('keeps that answer for %s', async (_, expiresIn, keptMs) => {
+      vi.useFakeTimers({ toFake: ['setTimeout'] });
+      const refreshToken = uniqueRefreshToken();
+      replyRefresh(refreshToken, { ...refreshed, expires_in: expiresIn });
+      const connector = await connectorWith();
+      const first = await connector.getAccessTokenByRefreshToken(storedFor(refreshToken));
+      vi.advanceTimersByTime(keptMs - 1);
+      await expect(connector.getAccessTokenByRefreshToken(storedFor(refreshToken))).resolves.toBe(
+        first,
+      );
+      vi.advanceTimersByTime(1);
+      const again = replyRefresh(refreshToken, { ...refreshed, access_token: 'again' });
+      await expect(
+        connector.getAccessTokenByRefreshToken(storedFor(refreshToken)),
+      ).resolves.toMatchObject({ access_token: 'again' });
+      expect(again.isDone()).toBe(true);
+    });
+
+    it('fails every caller with the same error, keeps no failure, and calls Xiaomi again next time', async () => {
+      const refreshToken = uniqueRefreshToken();
       account()
         .post('/oauth2/token')
         .delay(50)
         .reply(200, oauthError(96009, 'invalid refresh token'));
       const connector = await connectorWith();
       const errors = await Promise.all(
-        [1, 2, 3].map(() => rejectionOf(connector.getAccessTokenByRefreshToken(stored))),
+        [1, 2, 3].map(() =>
+          rejectionOf(connector.getAccessTokenByRefreshToken(storedFor(refreshToken))),
+        ),
       );
       expect(new Set(errors).size).toBe(1);
       expect(errors[0]).toMatchObject({
@@ -369,32 +413,43 @@ describe('getAccessTokenByRefreshToken', () => {
         data: { code: 96009 },
       });
 
-      const again = replyToken(200, prefixed(refreshed));
-      await expect(connector.getAccessTokenByRefreshToken(stored)).resolves.toMatchObject({
-        access_token: 'new-access',
-      });
+      const again = replyRefresh(refreshToken);
+      await expect(
+        connector.getAccessTokenByRefreshToken(storedFor(refreshToken)),
+      ).resolves.toMatchObject({ access_token: 'new-access' });
       expect(again.isDone()).toBe(true);
     });
 
     it('keeps different tokens apart', async () => {
-      const other = wrapRefreshToken({ refreshToken: 'other-refresh', redirectUri: otherDomain });
+      const [one, other] = [uniqueRefreshToken(), uniqueRefreshToken()];
       const first = account()
-        .post('/oauth2/token', refreshGrant(otherDomain))
+        .post('/oauth2/token', refreshGrant(one))
         .delay(30)
         .reply(200, prefixed(refreshed));
-      const second = account()
-        .post('/oauth2/token', refreshGrant(otherDomain, 'other-refresh'))
-        .reply(200, prefixed({ ...refreshed, access_token: 'other-access' }));
+      const second = replyRefresh(other, { ...refreshed, access_token: 'other-access' });
       const connector = await connectorWith();
       const answers = await Promise.all([
-        connector.getAccessTokenByRefreshToken(stored),
-        connector.getAccessTokenByRefreshToken(other),
+        connector.getAccessTokenByRefreshToken(storedFor(one)),
+        connector.getAccessTokenByRefreshToken(storedFor(other)),
       ]);
       expect(answers.map(({ access_token }) => access_token)).toEqual([
         'new-access',
         'other-access',
       ]);
       expect(first.isDone() && second.isDone()).toBe(true);
+    });
+
+    it('keeps the same token of two Xiaomi apps apart', async () => {
+      const refreshToken = uniqueRefreshToken();
+      replyRefresh(refreshToken);
+      await refresh(storedFor(refreshToken));
+      const otherApp = account()
+        .post('/oauth2/token', { ...refreshGrant(refreshToken), client_id: 'another-app' })
+        .reply(200, prefixed({ ...refreshed, access_token: 'other-app-access' }));
+      await expect(
+        refresh(storedFor(refreshToken), { ...mockConfig, clientId: 'another-app' }),
+      ).resolves.toMatchObject({ access_token: 'other-app-access' });
+      expect(otherApp.isDone()).toBe(true);
     });
   });
 });

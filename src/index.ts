@@ -9,8 +9,13 @@ import {
   type TokenResponse,
 } from '@logto/connector-kit';
 import { defaultMetadata } from './constant.js';
-import { invalidSettings, redirectUriUnknown } from './errors.js';
-import { refreshOnce, unwrapRefreshToken, wrapRefreshToken } from './refresh-token.js';
+import { invalidSettings, refreshTokenNotOurs } from './errors.js';
+import {
+  refreshGraceMs,
+  refreshOnce,
+  unwrapRefreshToken,
+  wrapRefreshToken,
+} from './refresh-token.js';
 import { type TokenAnswer, type XiaomiConfig, xiaomiConfigGuard } from './types.js';
 import {
   authorizationUri,
@@ -73,21 +78,27 @@ const getUserInfo =
   async (data) =>
     (await signIn(getConfig, data)).userInfo;
 
-/**
- * Refreshes with the redirect URI stored with the token; a token stored before envelopes has
- * none, and takes the `redirectUri` setting.
- */
+/** How long a refreshed answer is kept: the grace, never past the new access token's life. */
+const keepRefreshedFor = ({ expires_in }: TokenResponse) => {
+  const lifetimeMs = Number(expires_in) * 1000;
+  return Number.isNaN(lifetimeMs) ? refreshGraceMs : Math.min(refreshGraceMs, lifetimeMs);
+};
+
+/** Refreshes with the redirect URI stored with the token; a token not of ours is refused. */
 const getAccessTokenByRefreshToken =
   (getConfig: GetConnectorConfig) =>
   async (storedRefreshToken: string): Promise<TokenResponse> => {
     const config = parseConfig(await getConfig(defaultMetadata.id));
-    const { refreshToken, redirectUri = config.redirectUri } =
-      unwrapRefreshToken(storedRefreshToken);
-    if (!redirectUri) {
-      throw redirectUriUnknown();
+    const grant = unwrapRefreshToken(storedRefreshToken);
+    if (!grant) {
+      throw refreshTokenNotOurs();
     }
-    return refreshOnce(`${config.clientId} ${refreshToken}`, async () =>
-      tokensToStore(await refreshAccessToken(config, refreshToken, redirectUri), redirectUri),
+    const { refreshToken, redirectUri } = grant;
+    return refreshOnce(
+      `${config.clientId} ${refreshToken}`,
+      async () =>
+        tokensToStore(await refreshAccessToken(config, refreshToken, redirectUri), redirectUri),
+      keepRefreshedFor,
     );
   };
 

@@ -1,5 +1,11 @@
-import { describe, expect, it } from 'vitest';
-import { refreshOnce, unwrapRefreshToken, wrapRefreshToken } from './refresh-token.js';
+import { afterEach, beforeEach, describe, expect, it, vi } from 'vitest';
+import {
+  keptRefreshesMax,
+  refreshGraceMs,
+  refreshOnce,
+  unwrapRefreshToken,
+  wrapRefreshToken,
+} from './refresh-token.js';
 
 const grant = {
   refreshToken: 'V3_refresh-token.with:odd/chars+=',
@@ -28,8 +34,8 @@ describe('the refresh token envelope', () => {
       `xiaomi-plus:v1:${Buffer.from('{"refreshToken":"","redirectUri":""}').toString('base64url')}`,
     ],
     ['another version', wrapRefreshToken(grant).replace(':v1:', ':v2:')],
-  ])('takes %s as Xiaomi’s own token, whole', (_, stored) => {
-    expect(unwrapRefreshToken(stored)).toStrictEqual({ refreshToken: stored });
+  ])('does not take %s for an envelope', (_, stored) => {
+    expect(unwrapRefreshToken(stored)).toBeUndefined();
   });
 });
 
@@ -44,39 +50,105 @@ describe('refreshOnce', () => {
     });
     return { promise, ...settle };
   };
+  /** A refresh that counts its calls and answers `answer-<n>` for the n-th. */
+  const counted = () => {
+    const refresh = vi.fn(async () => `answer-${refresh.mock.calls.length}`);
+    return refresh;
+  };
+  const grace = () => refreshGraceMs;
+  let keys = 0;
+  /** A key no earlier test used: kept answers outlive a test. */
+  const freshKey = () => {
+    keys += 1;
+    return `key-${keys}`;
+  };
+
+  beforeEach(() => {
+    vi.useFakeTimers();
+  });
+  afterEach(() => {
+    vi.runOnlyPendingTimers();
+    vi.useRealTimers();
+  });
 
   it('runs one call for callers of the same key while it is in flight', async () => {
     const call = deferred();
-    let calls = 0;
-    const refresh = () => {
-      calls += 1;
-      return call.promise;
-    };
-    const first = refreshOnce('k', refresh);
-    const second = refreshOnce('k', refresh);
+    const refresh = vi.fn(() => call.promise);
+    const key = freshKey();
+    const first = refreshOnce(key, refresh, grace);
+    const second = refreshOnce(key, refresh, grace);
     call.resolve('answer');
     expect(await Promise.all([first, second])).toEqual(['answer', 'answer']);
-    expect(calls).toBe(1);
+    expect(refresh).toHaveBeenCalledTimes(1);
   });
 
-  it('forgets a call once it has settled, failed or not', async () => {
-    let calls = 0;
-    const failing = async () => {
-      calls += 1;
+  it('gives a caller that comes after a success the same answer, until the grace is over', async () => {
+    const refresh = counted();
+    const key = freshKey();
+    await expect(refreshOnce(key, refresh, grace)).resolves.toBe('answer-1');
+    await vi.advanceTimersByTimeAsync(refreshGraceMs - 1);
+    await expect(refreshOnce(key, refresh, grace)).resolves.toBe('answer-1');
+    await vi.advanceTimersByTimeAsync(1);
+    await expect(refreshOnce(key, refresh, grace)).resolves.toBe('answer-2');
+    expect(refresh).toHaveBeenCalledTimes(2);
+  });
+
+  it('keeps an answer as long as keepFor says for it', async () => {
+    const refresh = counted();
+    const key = freshKey();
+    const keepFor = vi.fn(() => 500);
+    await refreshOnce(key, refresh, keepFor);
+    expect(keepFor).toHaveBeenCalledWith('answer-1');
+    await vi.advanceTimersByTimeAsync(499);
+    await expect(refreshOnce(key, refresh, keepFor)).resolves.toBe('answer-1');
+    await vi.advanceTimersByTimeAsync(1);
+    await expect(refreshOnce(key, refresh, keepFor)).resolves.toBe('answer-2');
+  });
+
+  it('never keeps a failure: the next caller calls again', async () => {
+    const failing = vi.fn(async () => {
       throw new Error('refused');
-    };
-    await expect(refreshOnce('f', failing)).rejects.toThrow('refused');
-    await expect(refreshOnce('f', failing)).rejects.toThrow('refused');
-    expect(calls).toBe(2);
+    });
+    const key = freshKey();
+    await expect(refreshOnce(key, failing, grace)).rejects.toThrow('refused');
+    await expect(refreshOnce(key, failing, grace)).rejects.toThrow('refused');
+    expect(failing).toHaveBeenCalledTimes(2);
   });
 
   it('runs calls of different keys apart', async () => {
     const a = deferred();
     const b = deferred();
-    const first = refreshOnce('a', () => a.promise);
-    const second = refreshOnce('b', () => b.promise);
+    const first = refreshOnce(freshKey(), () => a.promise, grace);
+    const second = refreshOnce(freshKey(), () => b.promise, grace);
     b.resolve('b');
     a.resolve('a');
     expect(await Promise.all([first, second])).toEqual(['a', 'b']);
+  });
+
+  it(`keeps at most ${keptRefreshesMax} answers, dropping the oldest first`, async () => {
+    const keysKept = Array.from({ length: keptRefreshesMax + 1 }, freshKey);
+    for (const key of keysKept) {
+      await refreshOnce(key, async () => key, grace);
+    }
+    const [oldest = '', second = ''] = keysKept;
+    const newest = keysKept.at(-1) ?? '';
+    const again = vi.fn(async () => 'again');
+    await expect(refreshOnce(oldest, again, grace)).resolves.toBe('again');
+    await expect(refreshOnce(newest, again, grace)).resolves.toBe(newest);
+    // Keeping the oldest's new answer made room by dropping the next oldest.
+    await expect(refreshOnce(second, again, grace)).resolves.toBe('again');
+    expect(again).toHaveBeenCalledTimes(2);
+  });
+
+  it('keeps a refresh in flight when room is made for kept answers', async () => {
+    const running = deferred();
+    const inFlight = freshKey();
+    const shared = refreshOnce(inFlight, () => running.promise, grace);
+    for (const key of Array.from({ length: keptRefreshesMax + 1 }, freshKey)) {
+      await refreshOnce(key, async () => key, grace);
+    }
+    const late = refreshOnce(inFlight, async () => 'second call', grace);
+    running.resolve('first call');
+    expect(await Promise.all([shared, late])).toEqual(['first call', 'first call']);
   });
 });

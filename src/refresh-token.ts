@@ -17,9 +17,9 @@ const envelopeGuard = z.object({
   redirectUri: z.string().min(1),
 });
 
-export type RefreshGrant = { refreshToken: string; redirectUri?: string };
+export type RefreshGrant = z.infer<typeof envelopeGuard>;
 
-export const wrapRefreshToken = ({ refreshToken, redirectUri }: z.infer<typeof envelopeGuard>) =>
+export const wrapRefreshToken = ({ refreshToken, redirectUri }: RefreshGrant) =>
   `${envelopePrefix}${Buffer.from(JSON.stringify({ refreshToken, redirectUri })).toString('base64url')}`;
 
 const readEnvelope = (encoded: string): unknown => {
@@ -30,34 +30,73 @@ const readEnvelope = (encoded: string): unknown => {
   }
 };
 
+/** Xiaomi's refresh token and its redirect URI, or nothing when `stored` is not our envelope. */
+export const unwrapRefreshToken = (stored: string): RefreshGrant | undefined =>
+  stored.startsWith(envelopePrefix)
+    ? envelopeGuard.safeParse(readEnvelope(stored.slice(envelopePrefix.length))).data
+    : undefined;
+
 /**
- * What a stored refresh token holds: an envelope gives Xiaomi's token and its redirect URI;
- * anything else is Xiaomi's own token, as stored before envelopes (or by another connector).
+ * How long the answer of a successful refresh stays the answer for the token it spent. Logto
+ * writes the new tokens a moment after the refresh settles, so a request that read the old ones
+ * just before comes a moment later with a token Xiaomi no longer takes. Identity servers that
+ * rotate refresh tokens give the same grace (Connect2id 5 s by default, Okta 30 s); 10 s is twice
+ * our own request timeout, long enough for a request held up as long as one Xiaomi call may take.
  */
-export const unwrapRefreshToken = (stored: string): RefreshGrant => {
-  if (!stored.startsWith(envelopePrefix)) {
-    return { refreshToken: stored };
+export const refreshGraceMs = 10_000;
+
+/** At most this many answers are kept at once; past it the oldest goes first. */
+export const keptRefreshesMax = 1000;
+
+type Refresh = { outcome: Promise<unknown>; settled: boolean };
+
+/** Refreshes in flight, and answers kept for the grace after they succeeded, by key. */
+const refreshes = new Map<string, Refresh>();
+
+const forget = (key: string, refresh: Refresh) => {
+  if (refreshes.get(key) === refresh) {
+    refreshes.delete(key);
   }
-  const envelope = envelopeGuard.safeParse(readEnvelope(stored.slice(envelopePrefix.length)));
-  return envelope.success ? envelope.data : { refreshToken: stored };
 };
 
-const refreshesInFlight = new Map<string, Promise<unknown>>();
+/** Drops the oldest kept answers until there is room for one more; refreshes in flight stay. */
+const makeRoom = () => {
+  let kept = [...refreshes.values()].filter(({ settled }) => settled).length;
+  for (const [key, refresh] of refreshes) {
+    if (kept < keptRefreshesMax) {
+      return;
+    }
+    if (refresh.settled) {
+      refreshes.delete(key);
+      kept -= 1;
+    }
+  }
+};
 
 /**
- * Runs `refresh` once for concurrent callers with the same `key` and hands each the same
- * outcome. Xiaomi's refresh tokens work once, so two Logto requests that found the same expired
- * token (two tabs, two services) would otherwise spend it twice and one would fail. Nothing is
- * kept once the call has settled: the next caller calls Xiaomi again.
+ * Runs `refresh` once for every caller with the same `key`: those that come while it runs, and,
+ * once it has succeeded, those that come within `keepFor(answer)` ms, who get the same answer
+ * without a call to Xiaomi. A failure is never kept: the next caller calls Xiaomi again.
  */
-export const refreshOnce = <T>(key: string, refresh: () => Promise<T>): Promise<T> => {
-  const running = refreshesInFlight.get(key);
-  if (running) {
-    return running as Promise<T>;
+export const refreshOnce = <T>(
+  key: string,
+  refresh: () => Promise<T>,
+  keepFor: (answer: T) => number,
+): Promise<T> => {
+  const known = refreshes.get(key);
+  if (known) {
+    return known.outcome as Promise<T>;
   }
-  const started = refresh().finally(() => {
-    refreshesInFlight.delete(key);
-  });
-  refreshesInFlight.set(key, started);
-  return started;
+  const outcome = refresh();
+  const entry: Refresh = { outcome, settled: false };
+  refreshes.set(key, entry);
+  outcome.then(
+    (answer) => {
+      makeRoom();
+      entry.settled = true;
+      setTimeout(() => forget(key, entry), keepFor(answer)).unref();
+    },
+    () => forget(key, entry),
+  );
+  return outcome;
 };

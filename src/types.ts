@@ -1,13 +1,22 @@
 import type { SocialUserInfo } from '@logto/connector-kit';
 import { z } from 'zod';
 
+/** Said when a scope is refused on save, and in the error of a sign-in with such a scope. */
+export const scopeFormat =
+  'The scope setting takes Xiaomi scope ids separated by spaces, e.g. "1 4 6".';
+
+/**
+ * The settings. Keys of no use here, such as the `redirectUri` that the official connector's
+ * guard accepts, are dropped rather than refused, so that its saved configs keep loading.
+ */
 export const xiaomiConfigGuard = z.object({
   clientId: z.string().min(1),
   clientSecret: z.string().min(1),
-  scope: z.string().optional(),
+  scope: z
+    .string()
+    .regex(/^\s*(\d+(\s+\d+)*)?\s*$/, scopeFormat)
+    .optional(),
   skipConfirm: z.boolean().optional(),
-  /** The app's registered callback URL; Xiaomi requires it when a refresh token is used. */
-  redirectUri: z.string().optional(),
 });
 
 export type XiaomiConfig = z.infer<typeof xiaomiConfigGuard>;

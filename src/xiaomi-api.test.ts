@@ -12,7 +12,6 @@ import {
   mockConfig,
   mockProfileAnswer,
   mockRedirectUri,
-  mockRefreshToken,
   mockTokenAnswer,
   oauthError,
   openApiError,
@@ -20,6 +19,8 @@ import {
   refresh,
   rejectionOf,
   signIn,
+  storedRefreshToken,
+  uniqueRefreshToken,
 } from '../test/fixtures.js';
 import {
   account,
@@ -195,19 +196,18 @@ describe('the refresh', () => {
     access_token: 'new-access',
     refresh_token: 'new-refresh',
   };
-  const withSetting = { ...mockConfig, redirectUri: mockRedirectUri };
-
-  it('posts the refresh grant with the redirect URI', async () => {
+  it('posts the refresh grant with the redirect URI of the sign-in', async () => {
+    const refreshToken = uniqueRefreshToken();
     const token = account()
       .post('/oauth2/token', {
         client_id: mockClientId,
         client_secret: mockClientSecret,
         grant_type: 'refresh_token',
-        refresh_token: mockRefreshToken,
+        refresh_token: refreshToken,
         redirect_uri: mockRedirectUri,
       })
       .reply(200, prefixed(refreshed));
-    await expect(refresh(mockRefreshToken, withSetting)).resolves.toMatchObject({
+    await expect(refresh(storedRefreshToken(refreshToken))).resolves.toMatchObject({
       access_token: 'new-access',
       expires_in: refreshed.expires_in,
     });
@@ -216,15 +216,16 @@ describe('the refresh', () => {
 
   it('reports HTTP 400 without a body as SocialAccessTokenInvalid', async () => {
     replyToken(400, '');
-    expect(await rejectionOf(refresh(mockRefreshToken, withSetting))).toMatchObject({
+    expect(await rejectionOf(refresh())).toMatchObject({
       code: ConnectorErrorCodes.SocialAccessTokenInvalid,
       data: { reason: 'http_status', status: 400 },
     });
   });
 
   it('reports a rejected refresh token as SocialAccessTokenInvalid without the token', async () => {
-    replyToken(200, oauthError(96009, `invalid ${mockRefreshToken}`));
-    const error = await rejectionOf(refresh(mockRefreshToken, withSetting));
+    const refreshToken = uniqueRefreshToken();
+    replyToken(200, oauthError(96009, `invalid ${refreshToken}`));
+    const error = await rejectionOf(refresh(storedRefreshToken(refreshToken)));
     expect(error).toMatchObject({
       code: ConnectorErrorCodes.SocialAccessTokenInvalid,
       data: { code: 96009, description: 'invalid [redacted]' },

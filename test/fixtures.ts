@@ -6,6 +6,7 @@ import type { ConnectorError } from '@logto/connector-kit';
 import { authorizationRequest, createConnectorWith } from '../harness/logto-loader.js';
 import { isXiaomiError, type XiaomiErrorData } from '../src/errors.js';
 import createConnector from '../src/index.js';
+import { wrapRefreshToken } from '../src/refresh-token.js';
 
 /** A realistic AppID: longer than JavaScript's safe integers, so it must stay a string. */
 export const mockClientId = '2882303761520251711';
@@ -90,9 +91,23 @@ export const signInWithTokens = async (
   config: unknown = mockConfig,
 ) => (await connectorWith(config)).getTokenResponseAndUserInfo(data, noSession);
 
+let refreshTokensIssued = 0;
+/**
+ * A refresh token of Xiaomi's that no other test uses: the connector keeps the answer of a
+ * successful refresh for a while, so a test that reused one would get an earlier test's answer.
+ */
+export const uniqueRefreshToken = () => {
+  refreshTokensIssued += 1;
+  return `${mockRefreshToken}-${refreshTokensIssued}`;
+};
+
+/** A refresh token as this connector gives it to Logto, wrapped with the sign-in's redirect URI. */
+export const storedRefreshToken = (refreshToken = uniqueRefreshToken()) =>
+  wrapRefreshToken({ refreshToken, redirectUri: mockRedirectUri });
+
 /** Logto's call when a stored access token has expired. */
-export const refresh = async (refreshToken = mockRefreshToken, config: unknown = mockConfig) =>
-  (await connectorWith(config)).getAccessTokenByRefreshToken(refreshToken);
+export const refresh = async (stored = storedRefreshToken(), config: unknown = mockConfig) =>
+  (await connectorWith(config)).getAccessTokenByRefreshToken(stored);
 
 /**
  * Awaits a promise that must reject with one of this connector's ConnectorErrors and returns it,

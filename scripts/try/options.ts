@@ -80,7 +80,8 @@ const readOptions = (args: string[]) => {
       continue;
     }
     if (!isOptionName(token.name)) {
-      throw new TryUsageError(unknownOption(token.rawName));
+      // `-client-id` reaches here as `-c`: name the option as it was typed.
+      throw new TryUsageError(unknownOption(args[token.index]?.split('=')[0] ?? token.rawName));
     }
     const takesValue = optionSpec[token.name].type === 'string';
     if (takesValue && token.value === undefined) {

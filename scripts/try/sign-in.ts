@@ -4,7 +4,7 @@
  */
 import { randomBytes } from 'node:crypto';
 import { once } from 'node:events';
-import { createServer, type Server } from 'node:http';
+import { createServer, type Server, type ServerResponse } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { authorizationRequest, createFromBuild } from '../../harness/logto-loader.js';
 import { isXiaomiError, type XiaomiErrorData } from '../../src/errors.js';
@@ -28,18 +28,18 @@ const listenOn = async (server: Server, port: number) => {
   return `http://127.0.0.1:${(server.address() as AddressInfo).port}${callbackPath}`;
 };
 
-/** What to check, said for someone at this terminal rather than for a Logto admin. */
-export const terminalHint = (data: XiaomiErrorData, callbackUrl: string) => {
+/**
+ * A line for this terminal after the connector's own hint, where that hint speaks of a Logto
+ * server and its callback URLs: in this run, this machine and the callback server stand in for them.
+ */
+export const terminalNote = (data: XiaomiErrorData, callbackUrl: string) => {
   if (data.reason === 'xiaomi_error' && data.code === 96010) {
-    return `Register ${callbackUrl} (the callback URL printed above) in the Xiaomi console.`;
+    return `In this run the callback URL is ${callbackUrl} (printed above): register it in the Xiaomi console.`;
   }
-  if (data.reason === 'network') {
-    return 'This machine could not reach Xiaomi: check its network connection, DNS and proxy.';
+  if (data.reason === 'network' || data.reason === 'timeout') {
+    return 'In this run, this machine is the Logto server: check its network connection, DNS and proxy.';
   }
-  if (data.reason === 'timeout') {
-    return 'Xiaomi did not answer this machine in time: check its network connection, then try again.';
-  }
-  return data.hint;
+  return undefined;
 };
 
 /** A wait for people: `5 minutes`, `1 minute`, `30 seconds`. */
@@ -49,8 +49,18 @@ export const describeWait = (ms: number) => {
   return `${rounded} ${unit}${rounded === 1 ? '' : 's'}`;
 };
 
-/** Serves the callback URL once and resolves to Xiaomi's query, or to nothing after `waitMs`. */
-const awaitCallback = (server: Server, waitMs: number) =>
+const send = (response: ServerResponse, status: number, text: string) =>
+  response.writeHead(status, { 'content-type': 'text/plain; charset=utf-8' }).end(text);
+
+/**
+ * Serves the callback URL until the browser comes back with `state`, and resolves to Xiaomi's
+ * query without it, or to nothing after `waitMs`. A callback with another state (a stray tab, an
+ * old bookmark) is told so in its tab, and the wait goes on.
+ */
+const awaitCallback = (
+  server: Server,
+  { state, waitMs, print }: { state: string; waitMs: number; print: (line: string) => void },
+) =>
   new Promise<Record<string, string> | undefined>((resolve) => {
     const timer = setTimeout(() => resolve(undefined), waitMs);
     server.on('request', (request, response) => {
@@ -59,13 +69,21 @@ const awaitCallback = (server: Server, waitMs: number) =>
         response.writeHead(404).end();
         return;
       }
-      response
-        .writeHead(200, { 'content-type': 'text/plain; charset=utf-8' })
-        .end('Xiaomi came back. You can close this tab and read the terminal.');
+      const { state: returned, ...answer } = Object.fromEntries(url.searchParams);
+      if (returned !== state) {
+        send(response, 400, otherSignIn);
+        print('A callback of another sign-in arrived (another tab or an old link); still waiting.');
+        return;
+      }
+      send(response, 200, 'Xiaomi came back. You can close this tab and read the terminal.');
       clearTimeout(timer);
-      resolve(Object.fromEntries(url.searchParams));
+      resolve(answer);
     });
   });
+
+/** What a tab that comes back with another state is told. */
+export const otherSignIn =
+  'This is not the sign-in that npm run try is waiting for: open the URL printed in the terminal, which is still waiting.';
 
 export const runTry = async (
   {
@@ -87,7 +105,6 @@ export const runTry = async (
       clientSecret,
       scope,
       skipConfirm,
-      redirectUri: callbackUrl,
     });
     // As Logto does: a state nobody can guess, checked when the browser comes back.
     const state = randomBytes(16).toString('base64url');
@@ -95,7 +112,7 @@ export const runTry = async (
       { ...authorizationRequest, state, redirectUri: callbackUrl },
       async () => undefined,
     );
-    const callback = awaitCallback(server, waitMs);
+    const callback = awaitCallback(server, { state, waitMs, print });
     print(`Callback URL to register in the Xiaomi console: ${callbackUrl}`);
     print(`Open this URL in a browser and sign in:\n${authorizationUri}`);
     print(
@@ -105,14 +122,9 @@ export const runTry = async (
       `Waiting up to ${describeWait(waitMs)} for Xiaomi to send the browser back; Ctrl-C stops.`,
     );
 
-    const query = await callback;
-    if (!query) {
+    const answer = await callback;
+    if (!answer) {
       print(`No callback arrived within ${describeWait(waitMs)}.`);
-      return 1;
-    }
-    const { state: returned, ...answer } = query;
-    if (returned !== state) {
-      print('The callback did not carry the state of this sign-in; open the URL printed above.');
       return 1;
     }
 
@@ -129,7 +141,11 @@ export const runTry = async (
     }
     print(`Sign-in failed: ConnectorError ${error.code}`);
     print(JSON.stringify(redactSecretFields(error.data), null, 2));
-    print(`What to check: ${terminalHint(error.data, callbackUrl)}`);
+    print(`What to check: ${error.data.hint}`);
+    const note = terminalNote(error.data, callbackUrl);
+    if (note) {
+      print(note);
+    }
     return 1;
   } finally {
     server.closeAllConnections();

@@ -13,7 +13,7 @@ import { authorizeAs } from '../../harness/xiaomi-browser.js';
 import { demoApp, startXiaomiStandIn, type XiaomiStandIn } from '../../harness/xiaomi-stand-in.js';
 import type { XiaomiErrorData } from '../../src/errors.js';
 import { defaultPort, parseTryArguments, promptSecret, TryUsageError } from './options.js';
-import { describeWait, runTry, terminalHint } from './sign-in.js';
+import { describeWait, otherSignIn, runTry, terminalNote } from './sign-in.js';
 
 /** Runs scripts/try/main.ts as `npm run try` does, with no terminal attached. */
 const tryCommand = async (args: string[], env: Record<string, string> = {}) => {
@@ -132,6 +132,8 @@ describe('parseTryArguments', () => {
     [['--skipconfirm'], 'Unknown option --skipconfirm; did you mean --skip-confirm?'],
     [['--colour'], 'Unknown option --colour.'],
     [['-x'], 'Unknown option -x.'],
+    [['-client-id', 'x'], 'Unknown option -client-id; did you mean --client-id?'],
+    [['-scope=1'], 'Unknown option -scope; did you mean --scope?'],
     [['--clientSecret=s'], expect.stringMatching(/^No option takes the AppSecret/)],
   ])('refuses %j: %s', (args, sentence) => {
     expect(refusal(args)).toEqual(sentence);
@@ -198,25 +200,22 @@ describe('what try tells the terminal', () => {
   const callbackUrl = 'http://127.0.0.1:3100/callback/xiaomi-universal';
   const said = { errorDescription: '…' };
 
-  it.each<[XiaomiErrorData, string]>([
+  it.each<[XiaomiErrorData, string | undefined]>([
     [
       { ...said, reason: 'xiaomi_error', code: 96010, name: 'N', hint: 'Register <origin>…' },
-      `Register ${callbackUrl} (the callback URL printed above) in the Xiaomi console.`,
+      `In this run the callback URL is ${callbackUrl} (printed above): register it in the Xiaomi console.`,
     ],
     [
       { ...said, reason: 'network', endpoint: '/oauth2/token', hint: 'Check that the Logto…' },
-      'This machine could not reach Xiaomi: check its network connection, DNS and proxy.',
+      'In this run, this machine is the Logto server: check its network connection, DNS and proxy.',
     ],
     [
       { ...said, reason: 'timeout', endpoint: '/oauth2/token', hint: 'Xiaomi is slow…' },
-      'Xiaomi did not answer this machine in time: check its network connection, then try again.',
+      'In this run, this machine is the Logto server: check its network connection, DNS and proxy.',
     ],
-    [
-      { ...said, reason: 'xiaomi_error', code: 96003, name: 'N', hint: 'Check clientSecret…' },
-      'Check clientSecret…',
-    ],
-  ])('for %o: %s', (data, expected) => {
-    expect(terminalHint(data, callbackUrl)).toBe(expected);
+    [{ ...said, reason: 'xiaomi_error', code: 96003, name: 'N', hint: 'Check…' }, undefined],
+  ])('adds to the connector’s hint for %o: %s', (data, expected) => {
+    expect(terminalNote(data, callbackUrl)).toBe(expected);
   });
 
   it.each([
@@ -248,8 +247,12 @@ describe('a whole run against the stand-in', () => {
     await standIn.close();
   });
 
-  /** Runs `try`, plays the browser once it prints the authorize URL, and returns what it printed. */
-  const tryWith = async (clientSecret: string, replaced: Record<string, string> = {}) => {
+  /**
+   * Runs `try`, plays the browser once it prints the authorize URL (first opening the callback
+   * URL with `stray` query parameters, as a stray tab would, when given), and returns what it
+   * printed and what the stray tab was answered.
+   */
+  const tryWith = async (clientSecret: string, stray?: Record<string, string>) => {
     const lines: string[] = [];
     let authorizeUrl: (url: string) => void = () => {};
     const printed = new Promise<string>((resolve) => {
@@ -273,10 +276,16 @@ describe('a whole run against the stand-in', () => {
       },
     );
     const { callback } = await authorizeAs(await printed, { decision: 'approve' });
-    const callbackUrl = new URL(`http://127.0.0.1:${port}/callback/xiaomi-universal`);
-    callbackUrl.search = new URLSearchParams({ ...callback, ...replaced }).toString();
-    await fetch(callbackUrl);
-    return { exitCode: await exitCode, output: lines.join('\n') };
+    const callbackUrl = (query: Record<string, string>) =>
+      `http://127.0.0.1:${port}/callback/xiaomi-universal?${new URLSearchParams(query)}`;
+    const strayAnswer = stray
+      ? await fetch(callbackUrl({ ...callback, ...stray })).then(async (answer) => ({
+          status: answer.status,
+          text: await answer.text(),
+        }))
+      : undefined;
+    await fetch(callbackUrl(callback));
+    return { exitCode: await exitCode, output: lines.join('\n'), strayAnswer };
   };
 
   it('prints the callback URL, how long it waits, and the signed-in user', async () => {
@@ -292,15 +301,16 @@ describe('a whole run against the stand-in', () => {
     expect(output).not.toContain(demoApp.clientSecret);
   });
 
-  it('sends a random state and refuses a callback that does not carry it', async () => {
+  it('sends a random state, tells a tab with another state so, and keeps waiting for its own', async () => {
     const first = await tryWith(demoApp.clientSecret);
     const second = await tryWith(demoApp.clientSecret, { state: 'guessed' });
     const stateOf = (output: string) => /[?&]state=([^&\s]+)/.exec(output)?.[1] ?? '';
     expect(stateOf(first.output)).toMatch(/^[\w-]{22}$/);
     expect(stateOf(second.output)).not.toBe(stateOf(first.output));
-    expect(second).toMatchObject({ exitCode: 1 });
-    expect(second.output).toContain('The callback did not carry the state of this sign-in');
-    expect(second.output).not.toContain('Signed in.');
+    expect(second.strayAnswer).toEqual({ status: 400, text: otherSignIn });
+    expect(second.output).toContain('A callback of another sign-in arrived');
+    expect(second).toMatchObject({ exitCode: 0 });
+    expect(second.output).toContain('"id": "u-mi-10001"');
   });
 
   it('names the cause and what to check when the AppSecret is wrong', async () => {

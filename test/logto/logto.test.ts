@@ -21,6 +21,7 @@ import {
   officialConnectorDir,
   ourConnectorDir,
   packTarball,
+  upgradeAsReadmeSays,
 } from '../../harness/logto-install.js';
 import { packageRoot } from '../../harness/logto-loader.js';
 import {
@@ -39,6 +40,7 @@ import {
   startXiaomiStandIn,
   type XiaomiStandIn,
 } from '../../harness/xiaomi-stand-in.js';
+import { scopeFormat } from '../../src/types.js';
 
 const config = connectorConfig;
 /** Someone who signs up with a username and password, then links Xiaomi in the Account Center. */
@@ -98,6 +100,9 @@ describe.each(logtoVersions)('inside Logto %s', (version) => {
     timings.prepare = performance.now() - started;
     await holdOfficialConnector(instance);
     await installAsReadmeSays(instance, tarball);
+    // The README's upgrade, twice: what an admin runs for each later version.
+    await upgradeAsReadmeSays(instance, tarball);
+    await upgradeAsReadmeSays(instance, tarball);
 
     const xiaomiApp = xiaomiAppOfConfig();
     standIn = await startXiaomiStandIn({
@@ -129,7 +134,7 @@ describe.each(logtoVersions)('inside Logto %s', (version) => {
     );
   }, 60_000);
 
-  it('is installed as the README says: the official connector gone, nothing installed beside ours', async () => {
+  it('is installed and upgraded as the README says: the official connector gone, nothing installed beside ours', async () => {
     expect(existsSync(officialConnectorDir(instance))).toBe(false);
     expect(existsSync(join(ourConnectorDir(instance), 'lib/index.js'))).toBe(true);
     expect(existsSync(join(ourConnectorDir(instance), 'node_modules'))).toBe(false);
@@ -220,6 +225,81 @@ describe.each(logtoVersions)('inside Logto %s', (version) => {
       });
     } finally {
       standIn.reset();
+    }
+  });
+
+  /** `count` reads of the stored token, one every `everyMs`, as an app's users would make them. */
+  const spreadReads = (userToken: string, count: number, everyMs: number) =>
+    Promise.all(
+      Array.from({ length: count }, async (_, index) => {
+        await sleep(index * everyMs);
+        return tenant.storedXiaomiToken(userToken);
+      }),
+    );
+
+  it('answers every read spread across one refresh, with one Xiaomi refresh', async () => {
+    try {
+      const { tokens } = await signInWithShortTokens(2);
+      standIn.knobs.accessTokenTtlSeconds = 3600;
+      await sleep(2500);
+      standIn.knobs.latencyMs = 600;
+      const before = refreshes.length;
+      const reads = await spreadReads(tokens.access_token, 120, 10);
+      const statuses = reads.map(({ status }) => status);
+      expect(statuses.filter((status) => status !== 200)).toEqual([]);
+      expect(refreshes.length - before).toBe(1);
+      expect(new Set(reads.map(({ body }) => body.access_token)).size).toBe(1);
+    } finally {
+      standIn.reset();
+    }
+  });
+
+  it('gives every read a clean 401 when Xiaomi refuses the refresh token', async () => {
+    try {
+      const { tokens } = await signInWithShortTokens(1);
+      await sleep(1500);
+      standIn.knobs.refuseRefreshTokens = true;
+      standIn.knobs.latencyMs = 300;
+      const reads = await spreadReads(tokens.access_token, 10, 60);
+      expect(reads.map(({ status }) => status)).toEqual(Array(10).fill(401));
+      for (const { body } of reads) {
+        expect(body).toMatchObject({
+          code: 'connector.social_invalid_access_token',
+          data: { reason: 'xiaomi_error', code: 96009 },
+        });
+      }
+    } finally {
+      standIn.reset();
+    }
+  });
+
+  it('refuses on save a scope that is not space-separated ids, and keeps the settings', async () => {
+    const saved = await tenant.setConnectorConfig({ ...config, scope: '1,4,6' }).then(
+      () => undefined,
+      (error: { status?: number; body?: unknown }) => error,
+    );
+    expect(saved).toMatchObject({
+      status: 400,
+      body: {
+        code: 'connector.invalid_config',
+        data: { issues: [expect.objectContaining({ path: ['scope'], message: scopeFormat })] },
+      },
+    });
+    const connector = await tenant.api<{ config: unknown }>(
+      'GET',
+      `/connectors/${tenant.connectorId}`,
+    );
+    expect(connector.config).toEqual(config);
+  });
+
+  it('keeps loading settings saved with the official connector’s redirectUri', async () => {
+    await tenant.setConnectorConfig({ ...config, redirectUri: tenant.signInCallback });
+    try {
+      await expect(tenant.signIn(atXiaomi(lei.unionId))).resolves.toMatchObject({
+        registered: false,
+      });
+    } finally {
+      await tenant.setConnectorConfig(config);
     }
   });
 

@@ -4,6 +4,7 @@
  * certificate for Xiaomi's hosts comes from a test CA that Logto trusts through
  * NODE_EXTRA_CA_CERTS. No routing preload: the connector's own fetch goes through the proxy.
  */
+
 import { randomBytes } from 'node:crypto';
 import { readFileSync } from 'node:fs';
 import { setTimeout as sleep } from 'node:timers/promises';
@@ -36,6 +37,9 @@ import {
   startXiaomiStandIn,
   type XiaomiStandIn,
 } from '../../harness/xiaomi-stand-in.js';
+import { dataOf } from '../../scripts/error-tables.js';
+import { tokenEndpoint } from '../../src/constant.js';
+import { failureHints, unreachable } from '../../src/errors.js';
 
 const xiaomiHosts = ['account.xiaomi.com', 'open.account.xiaomi.com'];
 const config = connectorConfig;
@@ -143,7 +147,7 @@ describe.each(logtoVersions)('Logto %s behind an outbound proxy, over TLS', (ver
     }
   });
 
-  it('answers a proxy that refuses the tunnel with the error the README shows', async () => {
+  it('answers a proxy that refuses the tunnel with the network error the guide names', async () => {
     try {
       const answer = await tenant.failedSignIn(async (context) => {
         const callback = await atXiaomi(lei.unionId)(context);
@@ -155,9 +159,9 @@ describe.each(logtoVersions)('Logto %s behind an outbound proxy, over TLS', (ver
         body: {
           code: 'connector.general',
           message: expect.stringContaining(
-            'The Logto server could not connect to account.xiaomi.com/oauth2/token (UND_ERR_ABORTED): Check that the Logto server can reach Xiaomi’s hosts over HTTPS (DNS, firewall, proxy).',
+            dataOf(unreachable(new URL(tokenEndpoint), 'UND_ERR_ABORTED')).errorDescription,
           ),
-          data: { reason: 'network', cause: 'UND_ERR_ABORTED' },
+          data: { reason: 'network', cause: 'UND_ERR_ABORTED', hint: failureHints.network },
         },
       });
     } finally {

@@ -1,0 +1,251 @@
+/**
+ * The admin guides' error tables, made from src/errors.ts: every Logto error, `reason` and hint
+ * in them is read from the errors the connector builds, so a changed hint or code reaches both
+ * guides through `npm run docs`, and `test/admin-guides.test.ts` fails until it has. The Chinese
+ * guide carries each hint in Chinese: `zhHints` holds the translation of each English hint, keyed
+ * by that English sentence, so a changed sentence has no translation until one is written.
+ */
+import { readFileSync, writeFileSync } from 'node:fs';
+import { join } from 'node:path';
+import { type ConnectorError, ConnectorErrorCodes } from '@logto/connector-kit';
+import { packageRoot } from '../harness/logto-loader.js';
+import { profileEndpoint, tokenEndpoint } from '../src/constant.js';
+import {
+  httpStatusError,
+  invalidResponse,
+  invalidSettings,
+  isXiaomiError,
+  refreshTokenNotOurs,
+  timedOut,
+  unknownXiaomiError,
+  unreachable,
+  unusableCallback,
+  type XiaomiErrorData,
+  xiaomiErrors,
+} from '../src/errors.js';
+
+type Language = 'en' | 'zh-CN';
+type Words = Record<Language, string>;
+
+export const zhHints: Readonly<Record<string, string>> = {
+  'Check that clientId is the AppID of an existing Xiaomi app whose account service is enabled.':
+    '检查 clientId 是否为一个存在的小米应用的 AppID，且该应用已开通账号服务。',
+  'Xiaomi found a parameter missing or malformed; report this to the connector’s maintainers.':
+    '小米认为某个参数缺失或格式不对；请反馈给本连接器的维护者。',
+  'Check that clientSecret is the AppSecret of the app whose AppID is clientId.':
+    '检查 clientSecret 是否为 AppID 等于 clientId 的那个应用的 AppSecret。',
+  'The authorization was not accepted; the user should sign in again.':
+    '小米没有接受这次授权；用户应重新登录。',
+  'The Xiaomi app lacks this permission; apply for it in the Xiaomi console.':
+    '小米应用没有这项权限；请在小米开放平台申请。',
+  'Xiaomi refused the grant type; report this to the connector’s maintainers.':
+    '小米拒绝了授权类型；请反馈给本连接器的维护者。',
+  'Check the scope setting: space-separated scope ids that the Xiaomi app is approved for.':
+    '检查 scope 配置：应是小米应用获准使用、以空格分隔的 scope 编号。',
+  'The access token is invalid or expired; the user should sign in again.':
+    '访问令牌无效或已过期；用户应重新登录。',
+  'The refresh token is invalid, used or expired; the user should sign in again.':
+    '刷新令牌无效、已用过或已过期；用户应重新登录。',
+  'Register every callback URL Logto uses with the Xiaomi app: <your Logto origin>/callback/<connector id> for sign-in, <your Logto origin>/account/callback/social/<connector id> for linking in the Account Center (Logto 1.41 and later), and both again for each custom domain.':
+    '在小米应用中登记 Logto 用到的每个回调地址：登录用 <你的 Logto 源>/callback/<连接器 ID>，账户中心关联用 <你的 Logto 源>/account/callback/social/<连接器 ID>（Logto 1.41 及以后），每个自定义域名再各登记一遍。',
+  'Xiaomi refused the response type; report this to the connector’s maintainers.':
+    '小米拒绝了响应类型；请反馈给本连接器的维护者。',
+  'The user (or Xiaomi) refused the authorization; the user can try again.':
+    '用户（或小米）拒绝了授权；用户可以再试一次。',
+  'The authorization code is invalid, used or expired; the user should sign in again.':
+    '授权码无效、已用过或已过期；用户应重新登录。',
+  'This connector does not know the code; look it up in Xiaomi’s account service documentation.':
+    '本连接器不认识这个错误码；请在小米账号服务的文档中查找。',
+  'Xiaomi is slow or unreachable from the Logto server; try again later.':
+    '从 Logto 服务器访问小米很慢或无法访问；请稍后重试。',
+  'Check that the Logto server can reach Xiaomi’s hosts over HTTPS (DNS, firewall, proxy).':
+    '检查 Logto 服务器能否通过 HTTPS 访问小米的域名（DNS、防火墙、代理）。',
+  'Xiaomi had a server error; try again later.': '小米服务器出错；请稍后重试。',
+  'Xiaomi refused the request without saying why; try signing in again.':
+    '小米拒绝了请求且未说明原因；请重新登录试试。',
+  'Xiaomi may be having trouble; try again later, and report it if it persists.':
+    '小米可能出了问题；请稍后重试，持续出现请反馈。',
+  'Check that Logto’s callback URLs (<your Logto origin>/callback/<connector id>, and /account/callback/social/<connector id> for Account Center linking) are registered at Xiaomi, and that the page forwards Xiaomi’s query with the redirect URI.':
+    '检查 Logto 的回调地址（<你的 Logto 源>/callback/<连接器 ID>，以及账户中心关联用的 /account/callback/social/<连接器 ID>）是否已在小米登记，以及页面是否把小米的查询参数连同回调地址一起转交。',
+  'The user signs in with Xiaomi again, which stores tokens this connector can refresh.':
+    '用户再用小米登录一次，存下本连接器能刷新的令牌。',
+  'Correct the settings named here on the connector’s page in the Console: clientId and clientSecret are the AppID and AppSecret, as text; scope is Xiaomi scope ids separated by spaces.':
+    '在控制台中本连接器的页面上改正这里列出的配置项：clientId 和 clientSecret 是 AppID 和 AppSecret（文本）；scope 是以空格分隔的小米 scope 编号。',
+};
+
+const hintIn = (language: Language, hint: string) => {
+  if (language === 'en') {
+    return hint;
+  }
+  const translated = zhHints[hint];
+  if (!translated) {
+    throw new Error(`scripts/error-tables.ts has no Chinese for the hint: ${hint}`);
+  }
+  return translated;
+};
+
+/** A cell's text as Markdown shows it: `<…>` would be read as an HTML tag, `|` as a new cell. */
+const cell = (text: string) => text.replace(/[<>|]/g, (char) => `\\${char}`);
+const row = (cells: string[]) => `| ${cells.join(' | ')} |`;
+const table = (header: string[], rows: string[][]) =>
+  [row(header), row(header.map(() => '---')), ...rows.map(row)].join('\n');
+
+const xiaomiTable = (language: Language) => {
+  const special: Record<string, Words> = {
+    unknown: { en: 'another code', 'zh-CN': '其他错误码' },
+    access_denied: { en: '`access_denied` in the callback', 'zh-CN': '回调中的 `access_denied`' },
+  };
+  const entries = [
+    ...[...xiaomiErrors].filter(([key]) => /^\d+$/.test(key)),
+    ['unknown', unknownXiaomiError] as const,
+    ['access_denied', xiaomiErrors.get('access_denied') ?? unknownXiaomiError] as const,
+  ];
+  return table(
+    language === 'en'
+      ? ['Xiaomi code', 'name', 'Logto error', 'what to check']
+      : ['小米错误码', '名称', 'Logto 错误', '检查什么'],
+    entries.map(([key, { name, connectorCode, hint }]) => [
+      special[key]?.[language] ?? key,
+      name,
+      `\`${connectorCode}\``,
+      cell(hintIn(language, hint)),
+    ]),
+  );
+};
+
+const tokenUrl = new URL(tokenEndpoint);
+const openApiUrl = new URL(profileEndpoint);
+const { General, SocialAuthCodeInvalid, SocialAccessTokenInvalid } = ConnectorErrorCodes;
+
+/** Each failure without a Xiaomi code: what happened, and the errors the connector gives for it. */
+export const otherFailures: { happened: Words; errors: ConnectorError[] }[] = [
+  { happened: { en: 'invalid settings', 'zh-CN': '配置无效' }, errors: [invalidSettings([])] },
+  {
+    happened: {
+      en: 'the callback had neither Xiaomi’s code nor an error',
+      'zh-CN': '回调中既没有小米的授权码也没有错误',
+    },
+    errors: [unusableCallback('no fields')],
+  },
+  {
+    happened: {
+      en: 'no answer from Xiaomi within 5 s (each request, body included)',
+      'zh-CN': '小米 5 秒内没有响应（每个请求，含响应体）',
+    },
+    errors: [timedOut(tokenUrl, 5000)],
+  },
+  {
+    happened: {
+      en: 'the Logto server could not connect to Xiaomi',
+      'zh-CN': 'Logto 服务器连不上小米',
+    },
+    errors: [unreachable(tokenUrl, undefined)],
+  },
+  {
+    happened: {
+      en: 'a stored refresh token that this connector did not store is to be refreshed',
+      'zh-CN': '要刷新的已存储刷新令牌不是本连接器存下的',
+    },
+    errors: [refreshTokenNotOurs()],
+  },
+  {
+    happened: {
+      en: 'HTTP 4xx from the token endpoint without a Xiaomi error (sign-in, then refresh)',
+      'zh-CN': '令牌接口返回 HTTP 4xx 且没有小米错误（登录时、刷新时）',
+    },
+    errors: [
+      httpStatusError(tokenUrl, 400, SocialAuthCodeInvalid),
+      httpStatusError(tokenUrl, 400, SocialAccessTokenInvalid),
+    ],
+  },
+  {
+    happened: { en: 'HTTP 401 or 403 from the open API', 'zh-CN': '开放接口返回 HTTP 401 或 403' },
+    errors: [httpStatusError(openApiUrl, 401, SocialAccessTokenInvalid)],
+  },
+  {
+    happened: { en: 'another HTTP 4xx', 'zh-CN': '其他 HTTP 4xx' },
+    errors: [httpStatusError(openApiUrl, 404, General)],
+  },
+  {
+    happened: { en: 'HTTP 5xx', 'zh-CN': 'HTTP 5xx' },
+    errors: [httpStatusError(tokenUrl, 503, General)],
+  },
+  {
+    happened: { en: 'an answer that is not JSON', 'zh-CN': '响应不是 JSON' },
+    errors: [invalidResponse(tokenUrl, 'not_json')],
+  },
+  {
+    happened: {
+      en: 'an answer without `access_token` or a usable `unionId`',
+      'zh-CN': '响应缺少 `access_token` 或可用的 `unionId`',
+    },
+    errors: [invalidResponse(tokenUrl, 'unexpected_shape')],
+  },
+];
+
+/** The declared data of one of this connector's errors. */
+export const dataOf = (error: ConnectorError): XiaomiErrorData => {
+  if (!isXiaomiError(error)) {
+    throw new Error(`Not an error of this connector: ${error.message}`);
+  }
+  return error.data;
+};
+
+const otherTable = (language: Language) =>
+  table(
+    language === 'en'
+      ? ['what happened', '`reason`', 'Logto error', 'what to check']
+      : ['发生了什么', '`reason`', 'Logto 错误', '检查什么'],
+    otherFailures.map(({ happened, errors }) => {
+      const { reason, hint } = dataOf(errors[0] as ConnectorError);
+      return [
+        happened[language],
+        `\`${reason}\``,
+        errors.map(({ code }) => `\`${code}\``).join(language === 'en' ? ', ' : '、'),
+        cell(hintIn(language, hint)),
+      ];
+    }),
+  );
+
+/** Each guide, and the lines its two tables follow. */
+export const guides = [
+  {
+    language: 'en',
+    file: 'docs/admin-guide.md',
+    leads: ["Xiaomi's own errors (`reason`: `xiaomi_error`):", 'Failures without a Xiaomi code:'],
+  },
+  {
+    language: 'zh-CN',
+    file: 'docs/admin-guide.zh-CN.md',
+    leads: ['小米自己的错误（`reason` 为 `xiaomi_error`）：', '没有小米错误码的失败：'],
+  },
+] as const;
+
+/** `text` with the table after the line `lead` replaced by `newTable`. */
+const replaceTableAfter = (text: string, lead: string, newTable: string) => {
+  const lines = text.split('\n');
+  const start = lines.indexOf(lead) + 2;
+  if (start < 2 || !lines[start]?.startsWith('|')) {
+    throw new Error(`No table follows the line: ${lead}`);
+  }
+  const end = lines.findIndex((line, index) => index > start && !line.startsWith('|'));
+  return [...lines.slice(0, start), newTable, ...lines.slice(end)].join('\n');
+};
+
+/** A guide as it should read: its text with both error tables made anew. */
+export const guideWithTables = ({ language, file, leads }: (typeof guides)[number]) => {
+  const text = readFileSync(join(packageRoot, file), 'utf8');
+  const [xiaomiLead, otherLead] = leads;
+  return replaceTableAfter(
+    replaceTableAfter(text, xiaomiLead, xiaomiTable(language)),
+    otherLead,
+    otherTable(language),
+  );
+};
+
+if (process.argv[1]?.endsWith('error-tables.ts')) {
+  for (const guide of guides) {
+    writeFileSync(join(packageRoot, guide.file), guideWithTables(guide));
+    console.log(`${guide.file}: error tables written from src/errors.ts`);
+  }
+}
