@@ -50,7 +50,7 @@ type KitClient = {
   enableSocialSignIn: (api: ManagementApi, options: { target: string }) => Promise<unknown>;
   createApp: (
     api: ManagementApi,
-    options: { type: 'SPA'; name: string },
+    options: { type: 'SPA'; name: string; redirectUri?: string },
   ) => Promise<{ id: string }>;
   Session: new (endpoint: string) => Session;
   startAuthorization: (

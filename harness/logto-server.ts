@@ -87,6 +87,10 @@ export const startLogto = async (
 
 export const stopLogto = () => runKit(['stop']);
 
+/** Chromium for Logto's pages (Debian's, installed by the kit once); its executable. */
+export const installChromium = async () =>
+  readExports(await runKit(['browser'])).LOGTO_CHROMIUM ?? '/usr/bin/chromium';
+
 /**
  * Core's environment with Xiaomi's hosts routed to the stand-in at `origin` by the kit's preload,
  * and a key for the secret vault that token storage needs.

@@ -73,10 +73,13 @@ type Call = {
   redirect: (target: URL) => void;
 };
 
+/** The ID Logto gave the demo's connector: Logto's callback URLs end with it. */
+export const demoConnectorId = 'k7x2m9q4w1zt';
+
 export const demoApp: StandInApp = {
   clientId: '2882303761520251711',
   clientSecret: 'demo-app-secret',
-  redirectUris: ['http://localhost:3001/callback/xiaomi-universal'],
+  redirectUris: [`http://localhost:3001/callback/${demoConnectorId}`],
 };
 
 export const seededUsers: StandInUser[] = [

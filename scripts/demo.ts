@@ -5,7 +5,12 @@
 import { authorizationRequest, createThroughLogto } from '../harness/logto-loader.js';
 import { routeXiaomiTo } from '../harness/route-xiaomi.js';
 import { authorizeAs } from '../harness/xiaomi-browser.js';
-import { demoApp, type StandInAnswer, startXiaomiStandIn } from '../harness/xiaomi-stand-in.js';
+import {
+  demoApp,
+  demoConnectorId,
+  type StandInAnswer,
+  startXiaomiStandIn,
+} from '../harness/xiaomi-stand-in.js';
 import { xiaomiJsonPrefix } from '../src/constant.js';
 import { redactSecretFields } from '../src/secrets.js';
 
@@ -71,6 +76,9 @@ try {
 
   heading('Xiaomi redirects the browser back to Logto’s callback');
   console.log(`   ${callbackUrl}?${new URLSearchParams(callback)}`);
+  console.log(
+    `   (The path ends with the connector's own ID, here ${demoConnectorId}: the Console shows the whole URL on the connector's page as its Redirect URI (Callback URI). ${connector.metadata.id} is the connector type.)`,
+  );
 
   const { userInfo, tokenResponse } = await connector.getTokenResponseAndUserInfo(
     { ...callback, redirectUri: callbackUrl },

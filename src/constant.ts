@@ -68,7 +68,7 @@ export const defaultMetadata: ConnectorMetadata = {
       required: false,
       placeholder: profileScope,
       description:
-        'Xiaomi scope ids separated by spaces, e.g. "1 3". Scope 1 (the user profile) is always requested: it is added in front when missing.',
+        'Xiaomi scope ids separated by spaces, e.g. "1 3"; anything else, such as commas, is refused on save. Scope 1 (the user profile) is always requested: it is added in front when missing.',
     },
     {
       key: 'skipConfirm',

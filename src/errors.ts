@@ -152,7 +152,7 @@ export const xiaomiErrors: ReadonlyMap<string, XiaomiErrorEntry> = new Map(
     '96010': entry(
       InvalidConfig,
       'OA_INVALID_REDIRECT_URI',
-      'Register every callback URL Logto uses with the Xiaomi app: <your Logto origin>/callback/<connector id> for sign-in, <your Logto origin>/account/callback/social/<connector id> for linking in the Account Center (Logto 1.41 and later), and both again for each custom domain.',
+      'Register at Xiaomi every Redirect URI (Callback URI) the Console shows on the connector’s page: <your Logto origin>/callback/<connector ID> for sign-in, <your Logto origin>/account/callback/social/<connector ID> for the Account Center (Logto 1.41 and later), and both again for each custom domain.',
     ),
     '96011': entry(
       General,
@@ -187,7 +187,7 @@ export const failureHints = {
   refused: 'Xiaomi refused the request without saying why; try signing in again.',
   unreadable: 'Xiaomi may be having trouble; try again later, and report it if it persists.',
   unusableCallback:
-    'Check that Logto’s callback URLs (<your Logto origin>/callback/<connector id>, and /account/callback/social/<connector id> for Account Center linking) are registered at Xiaomi, and that the page forwards Xiaomi’s query with the redirect URI.',
+    'Check that the Redirect URIs the Console shows on the connector’s page (<your Logto origin>/callback/<connector ID>, and /account/callback/social/<connector ID> for the Account Center) are registered at Xiaomi, and that the page forwards Xiaomi’s query with the redirect URI.',
   refreshTokenNotOurs:
     'The user signs in with Xiaomi again, which stores tokens this connector can refresh.',
   invalidSettings:

@@ -112,7 +112,7 @@ describe('the callback', () => {
         data: {
           reason: 'unusable_callback',
           received: held,
-          hint: expect.stringContaining('/callback/<connector id>'),
+          hint: expect.stringContaining('/callback/<connector ID>'),
           errorDescription: `Logto passed a callback without Xiaomi’s code or error (it held ${held}): ${error.data.hint}`,
         },
       });

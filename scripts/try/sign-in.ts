@@ -11,7 +11,8 @@ import { isXiaomiError, type XiaomiErrorData } from '../../src/errors.js';
 import { redactSecretFields } from '../../src/secrets.js';
 import { type TryOptions, TryUsageError } from './options.js';
 
-const callbackPath = '/callback/xiaomi-universal';
+/** Not Logto's `/callback/<ID>`: this address is the check's own, and is not to be kept at Xiaomi. */
+const callbackPath = '/xiaomi-plus-try/callback';
 
 const listenOn = async (server: Server, port: number) => {
   server.listen(port, '127.0.0.1');
@@ -113,7 +114,10 @@ export const runTry = async (
       async () => undefined,
     );
     const callback = awaitCallback(server, { state, waitMs, print });
-    print(`Callback URL to register in the Xiaomi console: ${callbackUrl}`);
+    print(`Callback URL to register in the Xiaomi console for this check: ${callbackUrl}`);
+    print(
+      "(Logto's own callback URLs are the Redirect URIs its Console shows on the connector's page.)",
+    );
     print(`Open this URL in a browser and sign in:\n${authorizationUri}`);
     print(
       'If Xiaomi shows error 96010 instead of a consent page, register the callback URL above.',

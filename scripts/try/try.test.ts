@@ -197,7 +197,7 @@ describe('promptSecret', () => {
 });
 
 describe('what try tells the terminal', () => {
-  const callbackUrl = 'http://127.0.0.1:3100/callback/xiaomi-universal';
+  const callbackUrl = 'http://127.0.0.1:3100/xiaomi-plus-try/callback';
   const said = { errorDescription: '…' };
 
   it.each<[XiaomiErrorData, string | undefined]>([
@@ -237,7 +237,7 @@ describe('a whole run against the stand-in', () => {
   beforeAll(async () => {
     port = await freePort();
     standIn = await startXiaomiStandIn({
-      apps: [{ ...demoApp, redirectUris: [`http://127.0.0.1:${port}/callback/xiaomi-universal`] }],
+      apps: [{ ...demoApp, redirectUris: [`http://127.0.0.1:${port}/xiaomi-plus-try/callback`] }],
     });
     unroute = routeXiaomiTo(standIn.origin);
   });
@@ -277,7 +277,7 @@ describe('a whole run against the stand-in', () => {
     );
     const { callback } = await authorizeAs(await printed, { decision: 'approve' });
     const callbackUrl = (query: Record<string, string>) =>
-      `http://127.0.0.1:${port}/callback/xiaomi-universal?${new URLSearchParams(query)}`;
+      `http://127.0.0.1:${port}/xiaomi-plus-try/callback?${new URLSearchParams(query)}`;
     const strayAnswer = stray
       ? await fetch(callbackUrl({ ...callback, ...stray })).then(async (answer) => ({
           status: answer.status,
@@ -291,7 +291,10 @@ describe('a whole run against the stand-in', () => {
   it('prints the callback URL, how long it waits, and the signed-in user', async () => {
     const { exitCode, output } = await tryWith(demoApp.clientSecret);
     expect(exitCode).toBe(0);
-    expect(output).toContain(`http://127.0.0.1:${port}/callback/xiaomi-universal`);
+    expect(output).toContain(
+      `Callback URL to register in the Xiaomi console for this check: http://127.0.0.1:${port}/xiaomi-plus-try/callback`,
+    );
+    expect(output).toContain('Redirect URIs its Console shows on the connector');
     expect(output).toContain(
       'Waiting up to 10 seconds for Xiaomi to send the browser back; Ctrl-C stops.',
     );

@@ -1,0 +1,159 @@
+/**
+ * Logto's own pages (1.42.0's Console, sign-in page and Account Center, served by the kit with
+ * LOGTO_UI=1) in headless Chromium, driven by playwright-core: a browser that reaches only the
+ * origins a test names, with Xiaomi's authorize and consent pages answered by the stand-in, as the
+ * browser of a user signed in to Xiaomi would see them.
+ */
+import { mkdir } from 'node:fs/promises';
+import { join } from 'node:path';
+import { pathToFileURL } from 'node:url';
+import {
+  type Browser,
+  type BrowserContext,
+  chromium,
+  type Locator,
+  type Page,
+  type Route,
+} from 'playwright-core';
+import { packageRoot } from './logto-loader.js';
+import { installChromium, kitDir } from './logto-server.js';
+import { userCookie } from './xiaomi-stand-in.js';
+
+export const launchChromium = async (): Promise<Browser> =>
+  chromium.launch({ executablePath: await installChromium() });
+
+/** Where every journey's screenshots go. */
+export const screenshotDir = join(packageRoot, 'test-results', 'browser');
+/** Where the README's pictures go, written only by `npm run screenshots` (DOCS_IMAGES=1). */
+export const docsImageDir = join(packageRoot, 'docs', 'images');
+
+/**
+ * Saves a screenshot of `target` (a page, or an element cropped to its box) under `name`, and
+ * for `npm run screenshots` also into docs/images when it is one of the README's pictures.
+ */
+export const screenshot = async (
+  target: Page | Locator,
+  name: string,
+  { forReadme = false } = {},
+) => {
+  const folders = [screenshotDir];
+  if (forReadme && process.env.DOCS_IMAGES === '1') {
+    folders.push(docsImageDir);
+  }
+  for (const folder of folders) {
+    await mkdir(folder, { recursive: true });
+    await target.screenshot({ path: join(folder, `${name}.png`), animations: 'disabled' });
+  }
+};
+
+/** Whether an `<img>` has actually loaded a picture (a broken image has no natural width). */
+export const imageLoaded = (image: Locator) =>
+  image.evaluate((element) => {
+    const { complete, naturalWidth } = element as unknown as {
+      complete: boolean;
+      naturalWidth: number;
+    };
+    return complete && naturalWidth > 0;
+  });
+
+/** Which Xiaomi user the browser is signed in to Xiaomi as; a test may change it between steps. */
+export type XiaomiSession = { user: string };
+
+/** Answers a request for account.xiaomi.com from the stand-in, as that Xiaomi user. */
+const answerFromStandIn = async (route: Route, standInOrigin: string, session: XiaomiSession) => {
+  const request = route.request();
+  const { pathname, search } = new URL(request.url());
+  const answer = await fetch(`${standInOrigin}${pathname}${search}`, {
+    method: request.method(),
+    headers: {
+      'content-type': request.headers()['content-type'] ?? 'text/plain',
+      cookie: `${userCookie}=${session.user}`,
+    },
+    body: request.postData() ?? undefined,
+    redirect: 'manual',
+  });
+  await route.fulfill({
+    status: answer.status,
+    headers: Object.fromEntries(answer.headers),
+    body: Buffer.from(await answer.arrayBuffer()),
+  });
+};
+
+export type PageOptions = {
+  /** Origins the pages may reach (Logto's two, the app's); every other request is aborted. */
+  origins: string[];
+  standInOrigin: string;
+  session?: XiaomiSession;
+  locale?: string;
+};
+
+/** A browser context as a person's browser, offline but for `origins` and Xiaomi's stand-in. */
+export const personsBrowser = async (
+  browser: Browser,
+  { origins, standInOrigin, session = { user: '' }, locale = 'en-US' }: PageOptions,
+): Promise<{ context: BrowserContext; page: Page; blocked: Set<string>; visited: string[] }> => {
+  const context = await browser.newContext({ viewport: { width: 1280, height: 800 }, locale });
+  const allowed = new Set(origins.map((origin) => new URL(origin).origin));
+  const blocked = new Set<string>();
+  await context.route(
+    (url) => !allowed.has(url.origin),
+    (route) => {
+      blocked.add(new URL(route.request().url()).host);
+      return route.abort('internetdisconnected');
+    },
+  );
+  await context.route(/^https:\/\/account\.xiaomi\.com\//, (route) =>
+    answerFromStandIn(route, standInOrigin, session),
+  );
+  const page = await context.newPage();
+  page.setDefaultTimeout(15_000);
+  const visited: string[] = [];
+  page.on('framenavigated', (frame) => {
+    if (frame === page.mainFrame()) {
+      visited.push(frame.url());
+    }
+  });
+  return { context, page, blocked, visited };
+};
+
+type KitBrowserExamples = {
+  consoleFirstAdmin: (
+    browser: Browser,
+    options: { username: string; password: string },
+  ) => Promise<{ created: boolean }>;
+  startAppServer: () => Promise<{
+    origin: string;
+    redirectUri: string;
+    close: () => Promise<void>;
+  }>;
+  authorizationRequest: (options: {
+    endpoint: string;
+    clientId: string;
+    redirectUri: string;
+    scope?: string;
+  }) => { url: string; verifier: string; state: string };
+};
+
+/** The kit's browser examples, used as a library (../shared/logto/examples/browser-sign-in.mjs). */
+export const kitBrowser = (await import(
+  pathToFileURL(join(kitDir, 'examples', 'browser-sign-in.mjs')).href
+)) as KitBrowserExamples;
+
+export const consoleAdmin = { username: 'admin', password: 'Xiaomi-plus-admin-1' };
+
+/**
+ * The Console, signed in as the first admin: created on a fresh Logto by the kit's journey
+ * (Welcome → Create account), then signed in again in `page`, as an admin coming back does.
+ */
+export const signInToConsole = async (browser: Browser, page: Page, adminEndpoint: string) => {
+  await kitBrowser.consoleFirstAdmin(browser, consoleAdmin);
+  await page.goto(`${adminEndpoint}/console`);
+  await page.waitForURL(/\/sign-in/);
+  await page.locator('input[name=identifier]').fill(consoleAdmin.username);
+  await page.locator('input[name=password]').fill(consoleAdmin.password);
+  await page.getByRole('button', { name: 'Sign in' }).click();
+  await page.waitForURL(
+    (url) =>
+      url.pathname.startsWith('/console/') && !/\/console\/(welcome|callback)/.test(url.pathname),
+  );
+};
