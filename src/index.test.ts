@@ -131,10 +131,13 @@ describe('settings', () => {
     );
   });
 
-  it.each(['', '  ', '1', ' 1  4\n6 '])('accepts the scope %j', async (scope) => {
-    const { configGuard } = await connectorWith();
-    expect(configGuard.safeParse({ ...mockConfig, scope }).success).toBe(true);
-  });
+  it.each(['', '  ', '1', ' 1  4\n6 ', '1000 16000', '12 3'])(
+    'accepts the scope %j',
+    async (scope) => {
+      const { configGuard } = await connectorWith();
+      expect(configGuard.safeParse({ ...mockConfig, scope }).success).toBe(true);
+    },
+  );
 
   it.each(['1,4,6', '1;4', 'profile', '1 x', '-1'])(
     'refuses the scope %j on save, naming the setting with an example',

@@ -140,6 +140,32 @@ describe('refreshOnce', () => {
     expect(again).toHaveBeenCalledTimes(2);
   });
 
+  it('counts no refresh in flight among the kept answers', async () => {
+    const running = deferred();
+    refreshOnce(freshKey(), () => running.promise, grace);
+    const keysKept = Array.from({ length: keptRefreshesMax }, freshKey);
+    for (const key of keysKept) {
+      await refreshOnce(key, async () => key, grace);
+    }
+    const again = vi.fn(async () => 'again');
+    await expect(refreshOnce(keysKept[0] ?? '', again, grace)).resolves.toBe(keysKept[0]);
+    expect(again).not.toHaveBeenCalled();
+    running.resolve('done');
+  });
+
+  it('lets an answer dropped for room forget only itself when its time is up', async () => {
+    const key = freshKey();
+    await refreshOnce(key, async () => 'first', grace);
+    for (const other of Array.from({ length: keptRefreshesMax }, freshKey)) {
+      await refreshOnce(other, async () => other, grace);
+    }
+    await vi.advanceTimersByTimeAsync(refreshGraceMs / 2);
+    await expect(refreshOnce(key, async () => 'second', grace)).resolves.toBe('second');
+    // The first answer's time is up now; the second's is not.
+    await vi.advanceTimersByTimeAsync(refreshGraceMs / 2);
+    await expect(refreshOnce(key, async () => 'third', grace)).resolves.toBe('second');
+  });
+
   it('keeps a refresh in flight when room is made for kept answers', async () => {
     const running = deferred();
     const inFlight = freshKey();
