@@ -17,7 +17,7 @@ const envelopeGuard = z.object({
   redirectUri: z.string().min(1),
 });
 
-export type RefreshGrant = z.infer<typeof envelopeGuard>;
+type RefreshGrant = z.infer<typeof envelopeGuard>;
 
 export const wrapRefreshToken = ({ refreshToken, redirectUri }: RefreshGrant) =>
   `${envelopePrefix}${Buffer.from(JSON.stringify({ refreshToken, redirectUri })).toString('base64url')}`;
