@@ -23,9 +23,9 @@ export const launchChromium = async (): Promise<Browser> =>
   chromium.launch({ executablePath: await installChromium() });
 
 /** Where every journey's screenshots go. */
-export const screenshotDir = join(packageRoot, 'test-results', 'browser');
+const screenshotDir = join(packageRoot, 'test-results', 'browser');
 /** Where the README's pictures go, written only by `npm run screenshots` (DOCS_IMAGES=1). */
-export const docsImageDir = join(packageRoot, 'docs', 'images');
+const docsImageDir = join(packageRoot, 'docs', 'images');
 
 /**
  * Saves a screenshot of `target` (a page, or an element cropped to its box) under `name`, and
@@ -56,18 +56,15 @@ export const imageLoaded = (image: Locator) =>
     return complete && naturalWidth > 0;
   });
 
-/** Which Xiaomi user the browser is signed in to Xiaomi as; a test may change it between steps. */
-export type XiaomiSession = { user: string };
-
-/** Answers a request for account.xiaomi.com from the stand-in, as that Xiaomi user. */
-const answerFromStandIn = async (route: Route, standInOrigin: string, session: XiaomiSession) => {
+/** Answers a request for account.xiaomi.com from the stand-in, as `xiaomiUser`. */
+const answerFromStandIn = async (route: Route, standInOrigin: string, xiaomiUser: string) => {
   const request = route.request();
   const { pathname, search } = new URL(request.url());
   const answer = await fetch(`${standInOrigin}${pathname}${search}`, {
     method: request.method(),
     headers: {
       'content-type': request.headers()['content-type'] ?? 'text/plain',
-      cookie: `${userCookie}=${session.user}`,
+      cookie: `${userCookie}=${xiaomiUser}`,
     },
     body: request.postData() ?? undefined,
     redirect: 'manual',
@@ -79,31 +76,28 @@ const answerFromStandIn = async (route: Route, standInOrigin: string, session: X
   });
 };
 
-export type PageOptions = {
+type PageOptions = {
   /** Origins the pages may reach (Logto's two, the app's); every other request is aborted. */
   origins: string[];
   standInOrigin: string;
-  session?: XiaomiSession;
+  /** The Xiaomi user the browser is signed in to Xiaomi as (the stand-in's first when empty). */
+  xiaomiUser?: string;
   locale?: string;
 };
 
 /** A browser context as a person's browser, offline but for `origins` and Xiaomi's stand-in. */
 export const personsBrowser = async (
   browser: Browser,
-  { origins, standInOrigin, session = { user: '' }, locale = 'en-US' }: PageOptions,
-): Promise<{ context: BrowserContext; page: Page; blocked: Set<string>; visited: string[] }> => {
+  { origins, standInOrigin, xiaomiUser = '', locale = 'en-US' }: PageOptions,
+): Promise<{ context: BrowserContext; page: Page; visited: string[] }> => {
   const context = await browser.newContext({ viewport: { width: 1280, height: 800 }, locale });
   const allowed = new Set(origins.map((origin) => new URL(origin).origin));
-  const blocked = new Set<string>();
   await context.route(
     (url) => !allowed.has(url.origin),
-    (route) => {
-      blocked.add(new URL(route.request().url()).host);
-      return route.abort('internetdisconnected');
-    },
+    (route) => route.abort('internetdisconnected'),
   );
   await context.route(/^https:\/\/account\.xiaomi\.com\//, (route) =>
-    answerFromStandIn(route, standInOrigin, session),
+    answerFromStandIn(route, standInOrigin, xiaomiUser),
   );
   const page = await context.newPage();
   page.setDefaultTimeout(15_000);
@@ -113,7 +107,7 @@ export const personsBrowser = async (
       visited.push(frame.url());
     }
   });
-  return { context, page, blocked, visited };
+  return { context, page, visited };
 };
 
 type KitBrowserExamples = {
@@ -139,7 +133,7 @@ export const kitBrowser = (await import(
   pathToFileURL(join(kitDir, 'examples', 'browser-sign-in.mjs')).href
 )) as KitBrowserExamples;
 
-export const consoleAdmin = { username: 'admin', password: 'Xiaomi-plus-admin-1' };
+const consoleAdmin = { username: 'admin', password: 'Xiaomi-plus-admin-1' };
 
 /**
  * The Console, signed in as the first admin: created on a fresh Logto by the kit's journey

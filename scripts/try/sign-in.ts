@@ -50,6 +50,10 @@ export const describeWait = (ms: number) => {
   return `${rounded} ${unit}${rounded === 1 ? '' : 's'}`;
 };
 
+/** What a tab that comes back with another state is told. */
+export const otherSignIn =
+  'This is not the sign-in that npm run try is waiting for: open the URL printed in the terminal, which is still waiting.';
+
 const send = (response: ServerResponse, status: number, text: string) =>
   response.writeHead(status, { 'content-type': 'text/plain; charset=utf-8' }).end(text);
 
@@ -81,10 +85,6 @@ const awaitCallback = (
       resolve(answer);
     });
   });
-
-/** What a tab that comes back with another state is told. */
-export const otherSignIn =
-  'This is not the sign-in that npm run try is waiting for: open the URL printed in the terminal, which is still waiting.';
 
 export const runTry = async (
   {

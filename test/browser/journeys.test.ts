@@ -22,7 +22,6 @@ import {
   personsBrowser,
   screenshot,
   signInToConsole,
-  type XiaomiSession,
 } from '../../harness/logto-browser.js';
 import {
   holdOfficialConnector,
@@ -92,12 +91,12 @@ afterAll(async () => {
   await standIn?.close();
 }, 60_000);
 
-/** A browser of the admin, or of a user signed in to Xiaomi as `session.user`. */
-const open = (session?: XiaomiSession, locale?: string, origins: string[] = []) =>
+/** A browser of the admin, or of a user signed in to Xiaomi as `xiaomiUser`. */
+const open = (xiaomiUser?: string, locale?: string, origins: string[] = []) =>
   personsBrowser(browser, {
     origins: [logto.endpoint, logto.adminEndpoint, ...origins],
     standInOrigin: standIn.origin,
-    session,
+    xiaomiUser,
     locale,
   });
 
@@ -246,8 +245,7 @@ const throughXiaomi = async (page: Page, decision: 'Approve' | 'Deny' = 'Approve
 describe('a user, on the sign-in page', () => {
   it('signs up with Xiaomi (Logto asks a username), then signs in again onto the same user', async () => {
     const target = await appWithServer();
-    const session = { user: lei.unionId };
-    const first = await open(session, 'en-US', [target.server.origin]);
+    const first = await open(lei.unionId, 'en-US', [target.server.origin]);
     try {
       const request = await startAppSignIn(first.page, target);
       await xiaomiButton(first.page).waitFor();
@@ -294,7 +292,7 @@ describe('a user, on the sign-in page', () => {
         },
       });
 
-      const again = await open(session, 'en-US', [target.server.origin]);
+      const again = await open(lei.unionId, 'en-US', [target.server.origin]);
       try {
         const second = await startAppSignIn(again.page, target);
         await throughXiaomi(again.page);
@@ -310,7 +308,7 @@ describe('a user, on the sign-in page', () => {
 
   it('shows the Xiaomi button in Chinese to a browser in zh-CN', async () => {
     const target = await appWithServer();
-    const { context, page } = await open({ user: lei.unionId }, 'zh-CN', [target.server.origin]);
+    const { context, page } = await open(lei.unionId, 'zh-CN', [target.server.origin]);
     try {
       await startAppSignIn(page, target);
       const button = xiaomiButton(page, `通过 ${defaultMetadata.name['zh-CN']} 继续`);
@@ -334,8 +332,7 @@ describe('a user, in the Account Center', () => {
     const password = 'Kenji-passw0rd!';
     const { id } = await api<{ id: string }>('POST', '/users', { username, password });
     const target = await appWithServer();
-    const session = { user: kenji.unionId };
-    const { context, page } = await open(session, 'en-US', [target.server.origin]);
+    const { context, page } = await open(kenji.unionId, 'en-US', [target.server.origin]);
     try {
       await page.goto(`${logto.endpoint}/account`);
       await page.waitForURL(/\/sign-in/);
@@ -397,7 +394,7 @@ describe('when it fails', () => {
     arrange: (page: Page) => Promise<void> = async () => {},
   ) => {
     const target = await appWithServer();
-    const { context, page } = await open({ user: ana.unionId }, 'en-US', [target.server.origin]);
+    const { context, page } = await open(ana.unionId, 'en-US', [target.server.origin]);
     try {
       await startAppSignIn(page, target);
       await arrange(page);

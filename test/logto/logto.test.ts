@@ -181,6 +181,13 @@ describe.each(logtoVersions)('inside Logto %s', (version) => {
     return tenant.signIn(atXiaomi(lei.unionId));
   };
 
+  /** The Logto access token of a user whose stored Xiaomi token lived `seconds` and has expired. */
+  const withExpiredXiaomiToken = async (seconds: number) => {
+    const { tokens } = await signInWithShortTokens(seconds);
+    await sleep(seconds * 1000 + 500);
+    return tokens.access_token;
+  };
+
   it('refreshes stored tokens with no redirectUri setting, one single-use token after another', async () => {
     try {
       const { tokens } = await signInWithShortTokens(2);
@@ -208,13 +215,12 @@ describe.each(logtoVersions)('inside Logto %s', (version) => {
 
   it('refreshes once for five reads of the same expired token at once, all with its answer', async () => {
     try {
-      const { tokens } = await signInWithShortTokens(1);
-      await sleep(1500);
+      const userToken = await withExpiredXiaomiToken(1);
       // Xiaomi is across the internet: its answer takes a while, as here.
       standIn.knobs.latencyMs = 800;
       const before = refreshes.length;
       const reads = await Promise.all(
-        Array.from({ length: 5 }, () => tenant.storedXiaomiToken(tokens.access_token)),
+        Array.from({ length: 5 }, () => tenant.storedXiaomiToken(userToken)),
       );
       expect(reads.map(({ status }) => status)).toEqual([200, 200, 200, 200, 200]);
       expect(new Set(reads.map(({ body }) => body.access_token)).size).toBe(1);
@@ -239,12 +245,12 @@ describe.each(logtoVersions)('inside Logto %s', (version) => {
 
   it('answers every read spread across one refresh, with one Xiaomi refresh', async () => {
     try {
-      const { tokens } = await signInWithShortTokens(2);
+      const userToken = await withExpiredXiaomiToken(2);
+      // The refreshed token lives on while the reads go on.
       standIn.knobs.accessTokenTtlSeconds = 3600;
-      await sleep(2500);
       standIn.knobs.latencyMs = 600;
       const before = refreshes.length;
-      const reads = await spreadReads(tokens.access_token, 120, 10);
+      const reads = await spreadReads(userToken, 120, 10);
       const statuses = reads.map(({ status }) => status);
       expect(statuses.filter((status) => status !== 200)).toEqual([]);
       expect(refreshes.length - before).toBe(1);
@@ -256,11 +262,10 @@ describe.each(logtoVersions)('inside Logto %s', (version) => {
 
   it('gives every read a clean 401 when Xiaomi refuses the refresh token', async () => {
     try {
-      const { tokens } = await signInWithShortTokens(1);
-      await sleep(1500);
+      const userToken = await withExpiredXiaomiToken(1);
       standIn.knobs.refuseRefreshTokens = true;
       standIn.knobs.latencyMs = 300;
-      const reads = await spreadReads(tokens.access_token, 10, 60);
+      const reads = await spreadReads(userToken, 10, 60);
       expect(reads.map(({ status }) => status)).toEqual(Array(10).fill(401));
       for (const { body } of reads) {
         expect(body).toMatchObject({
