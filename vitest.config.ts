@@ -1,9 +1,47 @@
-import { defineConfig } from 'vitest/config';
+import { defineConfig, type TestProjectInlineConfiguration } from 'vitest/config';
+
+const unit: TestProjectInlineConfiguration = {
+  test: {
+    name: 'unit',
+    include: ['src/**/*.test.ts', 'test/*.test.ts', 'scripts/**/*.test.ts'],
+    testTimeout: 20_000,
+  },
+};
+
+/** The suites that start real Logto servers: one at a time, with room for a cold build. */
+const logtoServers = { fileParallelism: false, testTimeout: 120_000, hookTimeout: 600_000 };
+
+const logto: TestProjectInlineConfiguration = {
+  test: {
+    name: 'logto',
+    include: ['test/logto/**/*.test.ts'],
+    ...logtoServers,
+  },
+};
+
+const browser: TestProjectInlineConfiguration = {
+  test: {
+    name: 'browser',
+    include: ['test/browser/**/*.test.ts'],
+    ...logtoServers,
+  },
+};
+
+/**
+ * `npm run mutation`: only the unit suites beside the code can see a mutant of src/ (the suites
+ * under test/ run the built lib/), with fewer property cases per mutant. Stryker's vitest runner
+ * runs every project it finds and cannot name one, so in the processes Stryker starts (marked by
+ * its STRYKER_MUTATOR_WORKER) this is the only project.
+ */
+const mutation: TestProjectInlineConfiguration = {
+  test: { name: 'mutation', include: ['src/**/*.test.ts'], env: { PROPERTY_RUNS: '300' } },
+};
 
 export default defineConfig({
   test: {
-    include: ['src/**/*.test.ts', 'test/*.test.ts', 'scripts/**/*.test.ts'],
-    testTimeout: 20_000,
+    projects: process.env.STRYKER_MUTATOR_WORKER ? [mutation] : [unit, logto, browser],
+    // The Logto kit's example clients narrate every step; the assertions say what matters.
+    onConsoleLog: (log) => !log.startsWith('[example]') && !log.startsWith('[browser example]'),
     coverage: {
       provider: 'v8',
       include: ['src/**/*.ts'],
