@@ -12,6 +12,24 @@ import {
 
 const xiaomiOrigins = new Set(['https://account.xiaomi.com', 'https://open.account.xiaomi.com']);
 
+/**
+ * Xiaomi paths whose next requests are refused, with how many: they go to a port where nothing
+ * listens, so the kernel refuses the connection, as when a host is down.
+ */
+export const refusedConnections = new Map<string, number>();
+
+/** A port where nothing listens: 1 (tcpmux), which no test machine serves and only root could. */
+const refusingOrigin = 'http://127.0.0.1:1';
+
+const takeRefusal = (path: string) => {
+  const pathname = path.split('?')[0] ?? path;
+  const left = refusedConnections.get(pathname) ?? 0;
+  if (left > 0) {
+    refusedConnections.set(pathname, left - 1);
+  }
+  return left > 0;
+};
+
 /** Where Xiaomi's requests go: another origin, or through another dispatcher (a proxy). */
 type XiaomiRoute = { origin: string } | { via: Dispatcher };
 
@@ -23,6 +41,9 @@ class XiaomiRouter extends Agent {
   override dispatch(options: Dispatcher.DispatchOptions, handler: Dispatcher.DispatchHandlers) {
     if (!xiaomiOrigins.has(String(options.origin))) {
       return super.dispatch(options, handler);
+    }
+    if (takeRefusal(options.path)) {
+      return super.dispatch({ ...options, origin: refusingOrigin }, handler);
     }
     return 'via' in this.route
       ? this.route.via.dispatch(options, handler)

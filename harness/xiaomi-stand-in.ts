@@ -25,6 +25,15 @@ export type StandInApp = {
   redirectUris: string[];
 };
 
+/** The endpoints the connector calls, where a fault can be set for the next requests. */
+export type StandInEndpoint = '/oauth2/token' | '/user/profile' | '/user/phoneAndEmail';
+
+/**
+ * How one request fails: a gateway's error page with this status, a connection reset once the
+ * request has been read (as Xiaomi may have acted on it), or no answer at all.
+ */
+export type StandInFault = 502 | 503 | 504 | 'reset' | 'hang';
+
 /** Misbehaviour on demand; each applies to every answer until changed or `reset`. */
 export type StandInKnobs = {
   latencyMs: number;
@@ -439,8 +448,32 @@ export const startXiaomiStandIn = async ({
     }
   };
 
+  /** The faults still to come, by endpoint, first to last; and the requests seen since `reset`. */
+  const pendingFaults = new Map<string, StandInFault[]>();
+  const requestCounts = new Map<string, number>();
+
+  const failWith = async (
+    fault: StandInFault,
+    request: IncomingMessage,
+    response: ServerResponse,
+  ) => {
+    if (fault === 'reset') {
+      await readBody(request);
+      request.socket.resetAndDestroy();
+    } else if (fault !== 'hang') {
+      response
+        .writeHead(fault, { 'content-type': 'text/html' })
+        .end(`<!doctype html><html><body><h1>${fault} Gateway error</h1></body></html>`);
+    }
+  };
+
   const handle = (request: IncomingMessage, response: ServerResponse) => {
-    if (!knobs.hang) {
+    const { pathname } = new URL(request.url ?? '/', 'http://stand-in');
+    requestCounts.set(pathname, (requestCounts.get(pathname) ?? 0) + 1);
+    const fault = pendingFaults.get(pathname)?.shift();
+    if (fault !== undefined) {
+      void failWith(fault, request, response);
+    } else if (!knobs.hang) {
       setTimeout(() => {
         answer(request, response).catch(() => response.writeHead(500).end());
       }, knobs.latencyMs);
@@ -455,9 +488,20 @@ export const startXiaomiStandIn = async ({
     origin: `${tls ? 'https' : 'http'}://127.0.0.1:${port}`,
     port,
     knobs,
-    /** Puts every knob back to Xiaomi's normal behaviour. */
+    /** The next `count` requests to `endpoint` fail with `fault`, then it answers as before. */
+    failNext: (endpoint: StandInEndpoint, fault: StandInFault, count = 1) => {
+      pendingFaults.set(endpoint, [
+        ...(pendingFaults.get(endpoint) ?? []),
+        ...Array(count).fill(fault),
+      ]);
+    },
+    /** How many requests `endpoint` has received since the last `reset`. */
+    requestsTo: (endpoint: StandInEndpoint) => requestCounts.get(endpoint) ?? 0,
+    /** Puts every knob back to Xiaomi's normal behaviour, and forgets faults and counts. */
     reset: () => {
       Object.assign(knobs, defaultKnobs);
+      pendingFaults.clear();
+      requestCounts.clear();
     },
     close: async () => {
       server.closeAllConnections();

@@ -114,73 +114,30 @@ const xiaomiTable = (language: Language) => {
 };
 
 const tokenUrl = new URL(tokenEndpoint);
-const openApiUrl = new URL(profileEndpoint);
+const profileUrl = new URL(profileEndpoint);
 const { General, SocialAuthCodeInvalid, SocialAccessTokenInvalid } = ConnectorErrorCodes;
+const thrice = (attempt: string) => [attempt, attempt, attempt];
 
-/** Each failure without a Xiaomi code: what happened, and the errors the connector gives for it. */
-export const otherFailures: { happened: Words; errors: ConnectorError[] }[] = [
-  { happened: { en: 'invalid settings', 'zh-CN': '配置无效' }, errors: [invalidSettings([])] },
-  {
-    happened: {
-      en: 'the callback had neither Xiaomi’s code nor an error',
-      'zh-CN': '回调中既没有小米的授权码也没有错误',
-    },
-    errors: [unusableCallback('no fields')],
-  },
-  {
-    happened: {
-      en: 'no answer from Xiaomi within 5 s (each request, body included)',
-      'zh-CN': '小米 5 秒内没有响应（每个请求，含响应体）',
-    },
-    errors: [timedOut(tokenUrl, 5000)],
-  },
-  {
-    happened: {
-      en: 'the Logto server could not connect to Xiaomi',
-      'zh-CN': 'Logto 服务器连不上小米',
-    },
-    errors: [unreachable(tokenUrl, undefined)],
-  },
-  {
-    happened: {
-      en: 'a stored refresh token that this connector did not store is to be refreshed',
-      'zh-CN': '要刷新的已存储刷新令牌不是本连接器存下的',
-    },
-    errors: [refreshTokenNotOurs()],
-  },
-  {
-    happened: {
-      en: 'HTTP 4xx from the token endpoint without a Xiaomi error (sign-in, then refresh)',
-      'zh-CN': '令牌接口返回 HTTP 4xx 且没有小米错误（登录时、刷新时）',
-    },
-    errors: [
-      httpStatusError(tokenUrl, 400, SocialAuthCodeInvalid),
-      httpStatusError(tokenUrl, 400, SocialAccessTokenInvalid),
-    ],
-  },
-  {
-    happened: { en: 'HTTP 401 or 403 from the open API', 'zh-CN': '开放接口返回 HTTP 401 或 403' },
-    errors: [httpStatusError(openApiUrl, 401, SocialAccessTokenInvalid)],
-  },
-  {
-    happened: { en: 'another HTTP 4xx', 'zh-CN': '其他 HTTP 4xx' },
-    errors: [httpStatusError(openApiUrl, 404, General)],
-  },
-  {
-    happened: { en: 'HTTP 5xx', 'zh-CN': 'HTTP 5xx' },
-    errors: [httpStatusError(tokenUrl, 503, General)],
-  },
-  {
-    happened: { en: 'an answer that is not JSON', 'zh-CN': '响应不是 JSON' },
-    errors: [invalidResponse(tokenUrl, 'not_json')],
-  },
-  {
-    happened: {
-      en: 'an answer without `access_token` or a usable `unionId`',
-      'zh-CN': '响应缺少 `access_token` 或可用的 `unionId`',
-    },
-    errors: [invalidResponse(tokenUrl, 'unexpected_shape')],
-  },
+/**
+ * One row for each failure without a Xiaomi code: an example of the error, and of the same error
+ * with another Logto error code where the endpoint decides it. The row shows the example's own
+ * sentence, as the admin reads it in Logto.
+ */
+export const otherFailures: ConnectorError[][] = [
+  [invalidSettings([{ path: 'clientSecret', message: 'Required' }])],
+  [unusableCallback('only state')],
+  [timedOut(profileUrl, ['timeout', 'timeout'])],
+  [unreachable(tokenUrl, 'ECONNREFUSED', thrice('ECONNREFUSED'))],
+  [refreshTokenNotOurs()],
+  [
+    httpStatusError(tokenUrl, 400, SocialAuthCodeInvalid, ['HTTP 400']),
+    httpStatusError(tokenUrl, 400, SocialAccessTokenInvalid, ['HTTP 400']),
+  ],
+  [httpStatusError(profileUrl, 401, SocialAccessTokenInvalid, ['HTTP 401'])],
+  [httpStatusError(profileUrl, 404, General, ['HTTP 404'])],
+  [httpStatusError(profileUrl, 503, General, thrice('HTTP 503'))],
+  [invalidResponse(tokenUrl, 'not_json', ['HTTP 200'])],
+  [invalidResponse(tokenUrl, 'unexpected_shape', ['HTTP 200'])],
 ];
 
 /** The declared data of one of this connector's errors. */
@@ -191,18 +148,22 @@ export const dataOf = (error: ConnectorError): XiaomiErrorData => {
   return error.data;
 };
 
+/** What an error says happened: its sentence without the hint. */
+const happenedIn = ({ errorDescription, hint }: XiaomiErrorData) =>
+  errorDescription.slice(0, -`: ${hint}`.length);
+
 const otherTable = (language: Language) =>
   table(
     language === 'en'
-      ? ['what happened', '`reason`', 'Logto error', 'what to check']
-      : ['发生了什么', '`reason`', 'Logto 错误', '检查什么'],
-    otherFailures.map(({ happened, errors }) => {
-      const { reason, hint } = dataOf(errors[0] as ConnectorError);
+      ? ['the error says (an example)', '`reason`', 'Logto error', 'what to check']
+      : ['错误的原话（示例）', '`reason`', 'Logto 错误', '检查什么'],
+    otherFailures.map((errors) => {
+      const data = dataOf(errors[0] as ConnectorError);
       return [
-        happened[language],
-        `\`${reason}\``,
+        cell(happenedIn(data)),
+        `\`${data.reason}\``,
         errors.map(({ code }) => `\`${code}\``).join(language === 'en' ? ', ' : '、'),
-        cell(hintIn(language, hint)),
+        cell(hintIn(language, data.hint)),
       ];
     }),
   );

@@ -18,8 +18,15 @@ export const profileScope = '1';
 export const phoneScope = '4';
 export const emailScope = '6';
 
-/** Milliseconds allowed for each request to Xiaomi, as in the official connector. */
-export const requestTimeout = 5000;
+/**
+ * How long a user may wait on Xiaomi. One attempt, headers and body, gets 5 s, as long as the
+ * official connector waits; one request gets 8 s in all, attempts and the waits between them
+ * included, so that an attempt that hangs still leaves room for another.
+ */
+export const timeLimits = { attempt: 5000, request: 8000 };
+
+/** Attempts per request at most: the first, and two more where sending again is safe. */
+export const maxAttempts = 3;
 
 export const defaultMetadata: ConnectorMetadata = {
   id: 'xiaomi-universal',

@@ -5,6 +5,13 @@ const { General, InvalidConfig, InvalidResponse, SocialAuthCodeInvalid, SocialAc
 
 export type ConfigIssue = { path: string; message: string };
 
+/** Where a request went, and what each of its attempts got, first to last. */
+export type WireFailure = {
+  endpoint: string;
+  /** `HTTP 503`, a socket error code such as `ECONNRESET`, or `timeout`, for each attempt. */
+  attempts: string[];
+};
+
 /** What a ConnectorError of this connector says besides its prose, by `reason`. */
 export type XiaomiErrorDetails =
   | {
@@ -15,11 +22,11 @@ export type XiaomiErrorDetails =
       name: string;
       description?: string;
     }
-  | { reason: 'http_status'; endpoint: string; status: number }
-  | { reason: 'timeout'; endpoint: string }
-  | { reason: 'network'; endpoint: string; cause?: string }
+  | (WireFailure & { reason: 'http_status'; status: number })
+  | (WireFailure & { reason: 'timeout' })
+  | (WireFailure & { reason: 'network'; cause?: string })
   /** `not_json`: the body could not be parsed; `unexpected_shape`: it lacks the fields needed. */
-  | { reason: 'not_json' | 'unexpected_shape'; endpoint: string }
+  | (WireFailure & { reason: 'not_json' | 'unexpected_shape' })
   | { reason: 'unusable_callback'; received: string }
   /** A stored refresh token that is not this connector's, so without the redirect URI Xiaomi needs. */
   | { reason: 'redirect_uri_unknown' }
@@ -194,6 +201,10 @@ export const failureHints = {
     'Correct the settings named here on the connector’s page in the Console: clientId and clientSecret are the AppID and AppSecret, as text; scope is Xiaomi scope ids separated by spaces.',
 } as const;
 
+/** What Logto's log says, before the error, when Xiaomi does not give phone and email. */
+export const contactRefusedNote =
+  'Users sign in without phone and email, since Xiaomi does not give them to this app:';
+
 /** Xiaomi's own error, as read from a callback or an answer. */
 export type XiaomiFailure = { code?: string | number; description?: string };
 
@@ -219,28 +230,41 @@ export const xiaomiError = ({ code, description }: XiaomiFailure) => {
 /** `account.xiaomi.com/oauth2/token`: where a request went, for the admin reading the message. */
 const place = (url: URL) => `${url.host}${url.pathname}`;
 
-export const timedOut = (url: URL, timeout: number) =>
+/** What the sentence adds when Xiaomi was asked more than once. */
+const afterAttempts = ({ length }: string[]) => (length > 1 ? ` after ${length} attempts` : '');
+
+const wireFailure = (url: URL, attempts: string[]): WireFailure => ({
+  endpoint: url.pathname,
+  attempts,
+});
+
+export const timedOut = (url: URL, attempts: string[]) =>
   explained(
     General,
-    `Xiaomi did not answer ${place(url)} within ${timeout / 1000} s`,
+    `Xiaomi did not answer ${place(url)} in time${afterAttempts(attempts)}`,
     failureHints.timeout,
-    { reason: 'timeout', endpoint: url.pathname },
+    { reason: 'timeout', ...wireFailure(url, attempts) },
   );
 
-export const unreachable = (url: URL, cause: string | undefined) =>
+export const unreachable = (url: URL, cause: string | undefined, attempts: string[]) =>
   explained(
     General,
-    `The Logto server could not connect to ${place(url)}${cause ? ` (${cause})` : ''}`,
+    `The Logto server could not connect to ${place(url)}${cause ? ` (${cause})` : ''}${afterAttempts(attempts)}`,
     failureHints.network,
-    { reason: 'network', endpoint: url.pathname, cause },
+    { reason: 'network', ...wireFailure(url, attempts), cause },
   );
 
-export const httpStatusError = (url: URL, status: number, connectorCode: ConnectorErrorCodes) =>
+export const httpStatusError = (
+  url: URL,
+  status: number,
+  connectorCode: ConnectorErrorCodes,
+  attempts: string[],
+) =>
   explained(
     connectorCode,
-    `Xiaomi answered ${place(url)} with HTTP ${status} and no error of its own`,
+    `Xiaomi answered ${place(url)} with HTTP ${status} and no error of its own${afterAttempts(attempts)}`,
     status >= 500 ? failureHints.serverError : failureHints.refused,
-    { reason: 'http_status', endpoint: url.pathname, status },
+    { reason: 'http_status', ...wireFailure(url, attempts), status },
   );
 
 const unreadable = {
@@ -248,12 +272,12 @@ const unreadable = {
   unexpected_shape: 'the body lacks the expected fields',
 } as const;
 
-export const invalidResponse = (url: URL, reason: keyof typeof unreadable) =>
+export const invalidResponse = (url: URL, reason: keyof typeof unreadable, attempts: string[]) =>
   explained(
     InvalidResponse,
-    `Xiaomi’s answer from ${place(url)} could not be read (${unreadable[reason]})`,
+    `Xiaomi’s answer from ${place(url)} could not be read (${unreadable[reason]})${afterAttempts(attempts)}`,
     failureHints.unreadable,
-    { reason, endpoint: url.pathname },
+    { reason, ...wireFailure(url, attempts) },
   );
 
 /** A callback that carries neither Xiaomi's code nor its error; `received` says what it held. */

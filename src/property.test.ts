@@ -1,12 +1,13 @@
 /**
- * Property: whatever the callback and whatever Xiaomi answers, getUserInfo either resolves to the
- * user the profile names (when every step was valid) or rejects with a ConnectorError of a known
- * code, with declared data and no secret. Xiaomi is a stubbed `fetch` here: thousands of runs,
- * no sockets and no interceptor to set up per run.
+ * Property: whatever the callback and whatever Xiaomi answers, after a stumble or not, getUserInfo
+ * either resolves to the user the profile names (when every step was valid, and a stumble was one
+ * it could send again) or rejects with a ConnectorError of a known code, with declared data and no
+ * secret. Xiaomi is a stubbed `fetch` here: thousands of runs, no sockets and no interceptor to
+ * set up per run.
  */
 import { ConnectorErrorCodes } from '@logto/connector-kit';
 import fc from 'fast-check';
-import { afterEach, expect, it, vi } from 'vitest';
+import { afterEach, beforeEach, expect, it, vi } from 'vitest';
 import {
   connectorWith,
   mockClientSecret,
@@ -15,7 +16,10 @@ import {
   rejectionOf,
 } from '../test/fixtures.js';
 
-type Wire = { status: number; text: string } | { fails: 'network' | 'timeout' };
+type Wire =
+  | { status: number; text: string }
+  | { fails: 'timeout' }
+  | { fails: 'network'; code: string };
 type Step = { valid: boolean; wire: Wire };
 
 const knownCodes = new Set<string>([
@@ -39,7 +43,18 @@ const nonBlank = fc.string({ minLength: 1 }).filter((text) => /\S/.test(text));
 const secretToken = fc.stringMatching(/^[A-Za-z0-9]{24,32}$/).map((token) => `AT-${token}`);
 const htmlPage = fc.string().map((text) => `<!doctype html><h1>${text}</h1>`);
 const broken = (wire: Wire): Step => ({ valid: false, wire });
-const failedWire = fc.constantFrom<Wire>({ fails: 'network' }, { fails: 'timeout' });
+const failedWire = fc.constantFrom<Wire>(
+  { fails: 'network', code: 'ECONNRESET' },
+  { fails: 'timeout' },
+);
+/** A connection refused: the one stumble here after which a POST is sent again. */
+const refused: Wire = { fails: 'network', code: 'ECONNREFUSED' };
+const gatewayPage: Wire = { status: 502, text: '<html>Bad Gateway</html>' };
+/** A first attempt that fails for a while, before the endpoint's own answer: or none. */
+const stumbleArb = fc.option(
+  fc.oneof(failedWire, fc.constant(gatewayPage), fc.constant<Wire>(refused)),
+  { nil: undefined },
+);
 const badStatus = fc.constantFrom(400, 401, 403, 404, 429, 500, 502, 503);
 
 /** A proper prefix of a JSON object's text is never valid JSON. */
@@ -154,12 +169,15 @@ const profileArb = (accessToken: string) => {
   );
 };
 
+/** Phone and email; `stumbles` when every attempt fails in a way that asking again could cure. */
 const contactArb = fc.oneof(
-  fc
-    .record({ phone: junk, email: junk })
-    .map((data): Wire => ({ status: 200, text: JSON.stringify({ result: 'ok', data }) })),
-  fc.constant<Wire>({ status: 200, text: '{"result":"error","code":96005}' }),
-  failedWire,
+  fc.record({ phone: junk, email: junk }).map((data) => ({
+    stumbles: false,
+    wire: { status: 200, text: JSON.stringify({ result: 'ok', data }) } as Wire,
+  })),
+  fc.constant({ stumbles: false, wire: { status: 200, text: '{"result":"error","code":96005}' } }),
+  fc.constant({ stumbles: false, wire: { status: 404, text: '<html>Not Found</html>' } as Wire }),
+  fc.oneof(failedWire, fc.constant(gatewayPage)).map((wire) => ({ stumbles: true, wire })),
 );
 
 const scenarioArb = secretToken.chain((accessToken) =>
@@ -170,6 +188,11 @@ const scenarioArb = secretToken.chain((accessToken) =>
     profile: profileArb(accessToken),
     contact: contactArb,
     scope: fc.constantFrom('1', '1 4 6'),
+    stumbles: fc.record({
+      '/oauth2/token': stumbleArb,
+      '/user/profile': stumbleArb,
+      '/user/phoneAndEmail': stumbleArb,
+    }),
   }),
 );
 
@@ -177,37 +200,63 @@ const answer = (wire: Wire) => {
   if ('fails' in wire) {
     throw wire.fails === 'timeout'
       ? new DOMException('The operation timed out.', 'TimeoutError')
-      : new TypeError('fetch failed', { cause: { code: 'ECONNRESET' } });
+      : new TypeError('fetch failed', {
+          cause: Object.assign(new Error(wire.code), { code: wire.code }),
+        });
   }
   return new Response(wire.text || null, { status: wire.status });
 };
 
+beforeEach(() => {
+  // ky draws each wait before asking again from Math.random (full jitter): no wait here.
+  vi.spyOn(Math, 'random').mockReturnValue(0);
+});
+
 afterEach(() => {
   vi.unstubAllGlobals();
+  vi.restoreAllMocks();
 });
 
 it('getUserInfo yields the profile’s user or a known ConnectorError, never a secret', async () => {
   await fc.assert(
     fc.asyncProperty(
       scenarioArb,
-      async ({ accessToken, callback, token, profile, contact, scope }) => {
+      async ({ accessToken, callback, token, profile, contact, scope, stumbles }) => {
         const wires: Record<string, Wire> = {
           '/oauth2/token': token.wire,
           '/user/profile': profile.wire,
-          '/user/phoneAndEmail': contact,
+          '/user/phoneAndEmail': contact.wire,
         };
+        const pending: Record<string, Wire | undefined> = { ...stumbles };
+        const asked = new Set<string>();
         vi.stubGlobal('fetch', async (request: Request) => {
-          const wire = wires[new URL(request.url).pathname];
+          const path = new URL(request.url).pathname;
+          const wire = pending[path] ?? wires[path];
           if (!wire) {
             throw new Error(`Unexpected request to ${request.url}`);
           }
+          pending[path] = undefined;
+          asked.add(path);
           return answer(wire);
         });
         // Called directly, not through `signIn`, whose default would replace an undefined callback.
         const connector = await connectorWith({ ...mockConfig, scope });
         const outcome = connector.getUserInfo(callback.data, async () => ({}));
+        await outcome.catch(() => undefined);
 
-        if (callback.valid && token.valid && 'body' in profile && profile.valid) {
+        // The code is sent again only after a connection that never carried it.
+        const tokenStumble = stumbles['/oauth2/token'];
+        const codeSpent = tokenStumble !== undefined && tokenStumble !== refused;
+        // Whether phone and email are asked depends on the scope the token answer names.
+        const contactAsked = asked.has('/user/phoneAndEmail');
+        if (
+          callback.valid &&
+          token.valid &&
+          !codeSpent &&
+          'body' in profile &&
+          profile.valid &&
+          !(contactAsked && contact.stumbles)
+        ) {
           const { data } = profile.body;
           const text = (value: unknown) => (isText(value) ? value : undefined);
           await expect(outcome).resolves.toMatchObject({

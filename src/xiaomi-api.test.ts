@@ -1,6 +1,6 @@
 import { ConnectorErrorCodes } from '@logto/connector-kit';
 import nock from 'nock';
-import { beforeEach, describe, expect, it } from 'vitest';
+import { beforeEach, describe, expect, it, vi } from 'vitest';
 import {
   authorize,
   connectorWith,
@@ -25,13 +25,45 @@ import {
 import {
   account,
   interceptXiaomi,
+  leftUnsent,
   openApi,
   replyContact,
   replyProfile,
   replyToken,
+  type Stumble,
+  stumbles,
 } from '../test/xiaomi-nock.js';
+import { contactRefusedNote } from './errors.js';
+
+// A hang ends an attempt after 0.2 s here, not 5 s.
+vi.mock('./constant.js', async (importOriginal) => ({
+  ...(await importOriginal<typeof import('./constant.js')>()),
+  timeLimits: { attempt: 200, request: 1000 },
+}));
 
 interceptXiaomi();
+
+const everyStumble = Object.keys(stumbles) as Stumble[];
+const spendingStumbles = everyStumble.filter((stumble) => !leftUnsent(stumble));
+/** What the error says of each attempt that met `stumble`. */
+const attemptsOf = (stumble: Stumble, count: number) => {
+  const met: Record<Stumble, string> = {
+    'a 502 gateway page': 'HTTP 502',
+    'a 503 gateway page': 'HTTP 503',
+    'a 504 gateway page': 'HTTP 504',
+    'a reset connection': 'ECONNRESET',
+    'a hang': 'timeout',
+    'a refused connection': 'ECONNREFUSED',
+  };
+  return Array(count).fill(met[stumble]);
+};
+const token = () => account().post('/oauth2/token');
+const profile = () => openApi().get('/user/profile').query(true);
+const contact = () => openApi().get('/user/phoneAndEmail').query(true);
+const contactAnswer = {
+  result: 'ok',
+  data: { phone: '+8613800138000', email: 'lei@example.com' },
+};
 
 describe('the authorize URL', () => {
   it('sends the user to Xiaomi with every parameter Xiaomi reads', async () => {
@@ -190,6 +222,29 @@ describe('the code exchange', () => {
   });
 });
 
+describe('a stumble on the code exchange', () => {
+  it('sends the code again when the connection never carried it, and the user signs in', async () => {
+    stumbles['a refused connection'](token());
+    replyToken(200, prefixed(mockTokenAnswer));
+    replyProfile(200, mockProfileAnswer);
+    await expect(signIn()).resolves.toMatchObject({ id: 'mock-union-id' });
+  });
+
+  it.each(spendingStumbles)(
+    'never sends the code again after %s: Xiaomi may have spent it',
+    async (stumble) => {
+      stumbles[stumble](token());
+      const again = replyToken(200, prefixed(mockTokenAnswer));
+      const error = await rejectionOf(signIn());
+      expect(error).toMatchObject({
+        code: ConnectorErrorCodes.General,
+        data: { endpoint: '/oauth2/token', attempts: attemptsOf(stumble, 1) },
+      });
+      expect(again.isDone()).toBe(false);
+    },
+  );
+});
+
 describe('the refresh', () => {
   const refreshed = {
     ...mockTokenAnswer,
@@ -233,6 +288,56 @@ describe('the refresh', () => {
   });
 });
 
+describe('a stumble on the refresh', () => {
+  const refreshed = { ...mockTokenAnswer, access_token: 'new-access' };
+
+  it('sends the refresh token again when the connection never carried it', async () => {
+    stumbles['a refused connection'](token());
+    replyToken(200, prefixed(refreshed));
+    await expect(refresh()).resolves.toMatchObject({ access_token: 'new-access' });
+  });
+
+  it.each(spendingStumbles)(
+    'never sends the refresh token again after %s: Xiaomi may have spent it',
+    async (stumble) => {
+      stumbles[stumble](token());
+      const again = replyToken(200, prefixed(refreshed));
+      const error = await rejectionOf(refresh());
+      expect(error).toMatchObject({
+        code: ConnectorErrorCodes.General,
+        data: { endpoint: '/oauth2/token', attempts: attemptsOf(stumble, 1) },
+      });
+      expect(again.isDone()).toBe(false);
+    },
+  );
+});
+
+describe('a stumble on the profile', () => {
+  beforeEach(() => {
+    replyToken(200, prefixed(mockTokenAnswer));
+  });
+
+  it.each(everyStumble)('asks again after %s, and the user signs in', async (stumble) => {
+    stumbles[stumble](profile());
+    replyProfile(200, mockProfileAnswer);
+    await expect(signIn()).resolves.toMatchObject({ id: 'mock-union-id', name: 'Lei' });
+  });
+
+  it.each(everyStumble)(
+    'fails the sign-in with General after %s on each of three attempts',
+    async (stumble) => {
+      stumbles[stumble](profile().times(3));
+      const fourth = replyProfile(200, mockProfileAnswer);
+      const error = await rejectionOf(signIn());
+      expect(error).toMatchObject({
+        code: ConnectorErrorCodes.General,
+        data: { endpoint: '/user/profile', attempts: attemptsOf(stumble, 3) },
+      });
+      expect(fourth.isDone()).toBe(false);
+    },
+  );
+});
+
 describe('the profile', () => {
   beforeEach(() => {
     replyToken(200, prefixed(mockTokenAnswer));
@@ -269,7 +374,7 @@ describe('the profile', () => {
   );
 
   it.each([400, 404, 500, 502])('reports HTTP %i without a body as General', async (status) => {
-    replyProfile(status, '<html>down</html>');
+    profile().times(3).reply(status, '<html>down</html>');
     const error = await rejectionOf(signIn());
     expect(error).toMatchObject({
       code: ConnectorErrorCodes.General,
@@ -381,16 +486,54 @@ describe('email and phone', () => {
   });
 
   it.each([
-    ['a result error', 200, openApiError(96005, 'no permission')],
-    ['HTTP 500', 500, '<html>down</html>'],
+    ['its own error', 200, openApiError(96005, 'no permission')],
+    ['HTTP 404', 404, '<html>Not Found</html>'],
     ['a malformed body', 200, '{"result":"ok","data":'],
-  ])('signs the user in without them on %s', async (_, status, body) => {
+  ])(
+    'signs the user in without them when Xiaomi answers with %s, and tells Logto’s log once',
+    async (_, status, body) => {
+      grant('1 4 6');
+      const warn = vi.spyOn(console, 'warn').mockReturnValue();
+      contact().times(2).reply(status, body);
+      replyProfile(200, mockProfileAnswer);
+      const first = await signIn();
+      replyToken(200, prefixed({ ...mockTokenAnswer, scope: '1 4 6' }));
+      const second = await signIn();
+
+      for (const user of [first, second]) {
+        expect(user).toMatchObject({ id: 'mock-union-id', name: 'Lei' });
+        expect(user.email).toBeUndefined();
+        expect(user.phone).toBeUndefined();
+      }
+      expect(warn).toHaveBeenCalledTimes(1);
+      expect(warn.mock.calls[0]?.[0]).toMatch(
+        `[connector-xiaomi-plus] ${contactRefusedNote} Xiaomi`,
+      );
+    },
+  );
+
+  it.each(everyStumble)('asks again after %s, and fills them', async (stumble) => {
     grant('1 4 6');
-    replyContact(status, body);
-    const user = await signIn();
-    expect(user).toMatchObject({ id: 'mock-union-id', name: 'Lei' });
-    expect(user.email).toBeUndefined();
+    stumbles[stumble](contact());
+    contact().reply(200, contactAnswer);
+    await expect(signIn()).resolves.toMatchObject({
+      email: 'lei@example.com',
+      phone: '8613800138000',
+    });
   });
+
+  it.each(everyStumble)(
+    'fails the sign-in after %s on each of three attempts, rather than lose them',
+    async (stumble) => {
+      grant('1 4 6');
+      stumbles[stumble](contact().times(3));
+      const error = await rejectionOf(signIn());
+      expect(error).toMatchObject({
+        code: ConnectorErrorCodes.General,
+        data: { endpoint: '/user/phoneAndEmail', attempts: attemptsOf(stumble, 3) },
+      });
+    },
+  );
 
   it('does not ask without scope 4 or 6', async () => {
     grant('1 3 40');

@@ -2,7 +2,7 @@
  * Xiaomi's account API as the connector uses it: the authorize URL, the callback, the token
  * endpoint (code and refresh grants) and the open API (profile, phone and email).
  */
-import { ConnectorError, ConnectorErrorCodes, type SocialUserInfo } from '@logto/connector-kit';
+import { ConnectorErrorCodes, type SocialUserInfo } from '@logto/connector-kit';
 import {
   authorizationEndpoint,
   emailScope,
@@ -13,8 +13,15 @@ import {
   tokenEndpoint,
 } from './constant.js';
 import { normalizeEmail, normalizePhone } from './contact.js';
-import { unusableCallback, type XiaomiFailure, xiaomiError } from './errors.js';
-import { type AnswerReading, readXiaomiAnswer, requestXiaomi } from './http.js';
+import {
+  contactRefusedNote,
+  isXiaomiError,
+  unusableCallback,
+  type XiaomiErrorData,
+  type XiaomiFailure,
+  xiaomiError,
+} from './errors.js';
+import { type AnswerReading, callXiaomi, isPassingFailure } from './http.js';
 import {
   callbackGuard,
   oauthErrorGuard,
@@ -114,12 +121,11 @@ export const readCallback = (data: unknown) => {
   return callback.data;
 };
 
-const requestToken = async (params: Record<string, string>, refusedCode: ConnectorErrorCodes) =>
-  readXiaomiAnswer(await requestXiaomi({ method: 'post', url: tokenEndpoint, params }), {
-    readError: readOauthError,
-    refusedCode,
-    guard: tokenAnswerGuard,
-  });
+const requestToken = (params: Record<string, string>, refusedCode: ConnectorErrorCodes) =>
+  callXiaomi(
+    { method: 'post', url: tokenEndpoint, params },
+    { readError: readOauthError, refusedCode: () => refusedCode, guard: tokenAnswerGuard },
+  );
 
 export const exchangeCode = (config: XiaomiConfig, code: string, redirectUri: string) =>
   requestToken(
@@ -150,31 +156,45 @@ export const refreshAccessToken = (
     ConnectorErrorCodes.SocialAccessTokenInvalid,
   );
 
-const openApiRequest = async <T>(
+/** An open API refusal of the token itself is 401 or 403; any other refusal is General. */
+const openApiRefusedCode = (status: number) =>
+  status === 401 || status === 403
+    ? ConnectorErrorCodes.SocialAccessTokenInvalid
+    : ConnectorErrorCodes.General;
+
+const openApiRequest = <T>(
   url: string,
   config: XiaomiConfig,
   accessToken: string,
   guard: AnswerReading<T>['guard'],
-) => {
-  const answer = await requestXiaomi({
-    method: 'get',
-    url,
-    params: { clientId: config.clientId, token: accessToken },
-  });
-  return readXiaomiAnswer(answer, {
-    readError: readOpenApiError,
-    refusedCode:
-      answer.status === 401 || answer.status === 403
-        ? ConnectorErrorCodes.SocialAccessTokenInvalid
-        : ConnectorErrorCodes.General,
-    guard,
-  });
-};
+) =>
+  callXiaomi(
+    { method: 'get', url, params: { clientId: config.clientId, token: accessToken } },
+    { readError: readOpenApiError, refusedCode: openApiRefusedCode, guard },
+  );
 
 export const fetchProfile = (config: XiaomiConfig, accessToken: string) =>
   openApiRequest(profileEndpoint, config, accessToken, profileAnswerGuard);
 
-/** Xiaomi opens phone and email to few apps, so any failure here leaves them out, never the user. */
+/** Xiaomi's refusals of phone and email already told to the admin, by what Xiaomi said. */
+const toldRefusals = new Set<string>();
+
+/** Tells the admin once per process, in Logto's log, that Xiaomi refuses phone and email. */
+const tellRefusalOnce = ({ errorDescription }: XiaomiErrorData) => {
+  if (!toldRefusals.has(errorDescription)) {
+    toldRefusals.add(errorDescription);
+    console.warn(`[connector-xiaomi-plus] ${contactRefusedNote} ${errorDescription}`);
+  }
+};
+
+/**
+ * Phone and email, when Xiaomi gives them. A failure that asking again could cure (a network
+ * failure, a timeout, a passing HTTP status) and that outlasted every attempt fails the sign-in:
+ * signed in without them, a user would miss the account Logto links by phone or email, for good
+ * where Logto syncs profiles only at sign-up; a moment later the sign-in goes through whole.
+ * Xiaomi opens phone and email to few apps, so its refusal (its own error, another status, an
+ * answer without them) leaves them out, never the user, and is told to the admin.
+ */
 export const fetchContact = async (
   config: XiaomiConfig,
   accessToken: string,
@@ -188,9 +208,10 @@ export const fetchContact = async (
     );
     return { email: normalizeEmail(data.email), phone: await normalizePhone(data.phone) };
   } catch (error) {
-    if (error instanceof ConnectorError) {
-      return {};
+    if (!isXiaomiError(error) || isPassingFailure(error.data)) {
+      throw error;
     }
-    throw error;
+    tellRefusalOnce(error.data);
+    return {};
   }
 };

@@ -44,9 +44,7 @@ describe.each(guides)('$file', (guide) => {
 });
 
 it('the tables give a row to every reason', () => {
-  const reasons = otherFailures.flatMap(({ errors }) =>
-    errors.map((error) => dataOf(error).reason),
-  );
+  const reasons = otherFailures.flatMap((errors) => errors.map((error) => dataOf(error).reason));
   expect(new Set([...reasons, 'xiaomi_error'])).toEqual(xiaomiErrorReasons);
 });
 

@@ -206,11 +206,23 @@ describe('what try tells the terminal', () => {
       `In this run the callback URL is ${callbackUrl} (printed above): register it in the Xiaomi console.`,
     ],
     [
-      { ...said, reason: 'network', endpoint: '/oauth2/token', hint: 'Check that the Logto…' },
+      {
+        ...said,
+        reason: 'network',
+        endpoint: '/oauth2/token',
+        attempts: ['ECONNREFUSED'],
+        hint: 'Check that the Logto…',
+      },
       'In this run, this machine is the Logto server: check its network connection, DNS and proxy.',
     ],
     [
-      { ...said, reason: 'timeout', endpoint: '/oauth2/token', hint: 'Xiaomi is slow…' },
+      {
+        ...said,
+        reason: 'timeout',
+        endpoint: '/oauth2/token',
+        attempts: ['timeout'],
+        hint: 'Xiaomi is slow…',
+      },
       'In this run, this machine is the Logto server: check its network connection, DNS and proxy.',
     ],
     [{ ...said, reason: 'xiaomi_error', code: 96003, name: 'N', hint: 'Check…' }, undefined],

@@ -449,7 +449,7 @@ describe('when it fails', () => {
             standIn.knobs.hang = true;
           });
       });
-      const explained = sentence(timedOut(new URL(tokenEndpoint), 5000));
+      const explained = sentence(timedOut(new URL(tokenEndpoint), ['timeout']));
       expect(shown).toBe(`Error occurred in connector: ${explained}`);
       failures.push({ name: 'xiaomi-silent', shown, explained });
     } finally {

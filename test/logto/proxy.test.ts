@@ -159,9 +159,21 @@ describe.each(logtoVersions)('Logto %s behind an outbound proxy, over TLS', (ver
         body: {
           code: 'connector.general',
           message: expect.stringContaining(
-            dataOf(unreachable(new URL(tokenEndpoint), 'UND_ERR_ABORTED')).errorDescription,
+            // Nothing reached Xiaomi, so the code was sent again, twice.
+            dataOf(
+              unreachable(
+                new URL(tokenEndpoint),
+                'UND_ERR_ABORTED',
+                Array(3).fill('UND_ERR_ABORTED'),
+              ),
+            ).errorDescription,
           ),
-          data: { reason: 'network', cause: 'UND_ERR_ABORTED', hint: failureHints.network },
+          data: {
+            reason: 'network',
+            cause: 'UND_ERR_ABORTED',
+            attempts: Array(3).fill('UND_ERR_ABORTED'),
+            hint: failureHints.network,
+          },
         },
       });
     } finally {
