@@ -12,6 +12,7 @@ import official from '@logto/connector-xiaomi';
 import { authorizationRequest as logtoRequest, packageRoot } from '../harness/logto-loader.js';
 import { routeXiaomiTo } from '../harness/route-xiaomi.js';
 import { demoApp, type StandInKnobs } from '../harness/xiaomi-stand-in.js';
+import type { StandInOrder } from './stand-in-process.js';
 
 const rounds = 7;
 const signInsPerRound = 640;
@@ -37,10 +38,11 @@ const child = fork(fileURLToPath(new URL('stand-in-process.ts', import.meta.url)
   execArgv: ['--import', 'tsx'],
 });
 const [origin] = (await once(child, 'message')) as [string];
-const setKnobs = async (knobs: Partial<StandInKnobs>) => {
-  child.send(knobs);
+const tellStandIn = async (order: StandInOrder) => {
+  child.send(order);
   await once(child, 'message');
 };
+const setKnobs = (knobs: Partial<StandInKnobs>) => tellStandIn({ knobs });
 const unroute = routeXiaomiTo(origin);
 
 const ourEntry = `${packageRoot}lib/index.js`;
@@ -104,12 +106,18 @@ const urlsPerSecond = async (entry: string) => {
   return Number(stdout.trim());
 };
 
-/** The median of a few sequential sign-ins while every Xiaomi answer takes `latencyMs`. */
-const oneSignInMs = async (connector: SocialConnector) => {
+/**
+ * The median of a few sequential sign-ins while every Xiaomi answer takes `latencyMs`; with
+ * `stumble`, the profile read of each meets a gateway's 502 page once.
+ */
+const oneSignInMs = async (connector: SocialConnector, stumble = false) => {
   const codes = await freshCodes(connector, 5);
   await setKnobs({ latencyMs });
   const times: number[] = [];
   for (const code of codes) {
+    if (stumble) {
+      await tellStandIn({ failNext: { endpoint: '/user/profile', fault: 502 } });
+    }
     const started = performance.now();
     await signIn(connector, code);
     times.push(performance.now() - started);
@@ -189,6 +197,7 @@ const measures: Measure[] = [
   { metric: 'signIns', run: ({ connector }) => signInsPerSecond(connector) },
   { metric: 'urls', run: ({ entry }) => urlsPerSecond(entry) },
   { metric: 'oneSignIn', run: ({ connector }) => oneSignInMs(connector) },
+  { metric: 'oneStumble', run: ({ connector }) => oneSignInMs(connector, true) },
   { metric: 'load', run: ({ entry }) => loadMs(entry, false) },
   { metric: 'loadAfterKit', run: ({ entry }) => loadMs(entry, true) },
 ];
@@ -238,6 +247,14 @@ console.log('|---|---|---|---|---|');
 console.log(row(`sign-ins per second, ${inFlight} in flight`, 'signIns', 0, true));
 console.log(row('authorize URLs per second', 'urls', 0, true));
 console.log(row(`one sign-in, ${latencyMs} ms per Xiaomi answer (ms)`, 'oneSignIn', 1, false));
+console.log(
+  row(
+    `one sign-in whose profile read meets a 502 page once, ${latencyMs} ms per answer (ms)`,
+    'oneStumble',
+    1,
+    false,
+  ),
+);
 console.log(row('import and create in a fresh process (ms)', 'load', 1, false));
 console.log(row('import and create once connector-kit is loaded (ms)', 'loadAfterKit', 1, false));
 const floor = 2 * latencyMs;

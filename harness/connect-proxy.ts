@@ -15,6 +15,13 @@ export const startConnectProxy = async ({ xiaomiPort }: { xiaomiPort: number }) 
   /** Every CONNECT target asked for, in order. */
   const connects: string[] = [];
   let refusing = false;
+  /** Tunnels still to refuse once each, by target. */
+  const refusals = new Map<string, number>();
+  const takeRefusal = (target: string) => {
+    const left = refusals.get(target) ?? 0;
+    refusals.set(target, Math.max(left - 1, 0));
+    return left > 0;
+  };
   const open = new Set<{ destroy: () => void }>();
   const closeTunnels = () => {
     for (const socket of open) {
@@ -28,7 +35,7 @@ export const startConnectProxy = async ({ xiaomiPort }: { xiaomiPort: number }) 
   server.on('connect', (request, client, head) => {
     const target = request.url ?? '';
     connects.push(target);
-    const port = refusing ? undefined : tunnels.get(target);
+    const port = refusing || takeRefusal(target) ? undefined : tunnels.get(target);
     if (port === undefined) {
       client.end('HTTP/1.1 403 Forbidden\r\ncontent-length: 0\r\n\r\n');
       return;
@@ -52,6 +59,11 @@ export const startConnectProxy = async ({ xiaomiPort }: { xiaomiPort: number }) 
     /** Refuses every tunnel from now on (or again opens Xiaomi's), cutting those still open. */
     refuseTunnels: (refuse: boolean) => {
       refusing = refuse;
+      closeTunnels();
+    },
+    /** Refuses the next `count` tunnels to `target`, cutting those open so that one is needed. */
+    refuseNextTunnels: (target: string, count: number) => {
+      refusals.set(target, count);
       closeTunnels();
     },
     close: async () => {

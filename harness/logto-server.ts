@@ -5,7 +5,8 @@
  */
 import { execFile } from 'node:child_process';
 import { randomBytes } from 'node:crypto';
-import { existsSync } from 'node:fs';
+import { existsSync, readFileSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
 import { join, resolve } from 'node:path';
 import { promisify } from 'node:util';
 import { packageRoot } from './logto-loader.js';
@@ -21,13 +22,19 @@ const script = join(kitDir, 'logto.sh');
 /** The kit's preload that routes hosts to a stand-in inside core (fetch, node:http/https). */
 export const routeHostsPreload = join(kitDir, 'examples', 'route-hosts.mjs');
 
-/** What `logto.sh start` exports that the tests use: endpoints, core's log, the M2M secret. */
+/** What `logto.sh start` exports that the tests use: endpoints, core logs, the M2M secret. */
 export type RunningLogto = {
   endpoint: string;
   adminEndpoint: string;
   coreLog: string;
+  /** One log per core (LOGTO_CORES), the first being `coreLog`. */
+  coreLogs: string[];
   m2mAppId: string;
   m2mSecret: string;
+  /** The kit's state folder, where its Redis keeps its PID file. */
+  home: string;
+  /** Every core's REDIS_URL, when the kit runs Redis (LOGTO_REDIS). */
+  redisUrl?: string;
 };
 
 const run = promisify(execFile);
@@ -80,9 +87,37 @@ export const startLogto = async (
     endpoint: value('LOGTO_ENDPOINT'),
     adminEndpoint: value('LOGTO_ADMIN_ENDPOINT'),
     coreLog: value('LOGTO_CORE_LOG'),
+    // Written by the kit's printf %q: the paths apart by spaces that are escaped.
+    coreLogs: value('LOGTO_CORE_LOGS').split('\\ '),
     m2mAppId: value('LOGTO_M2M_APP_ID'),
     m2mSecret: value('LOGTO_M2M_SECRET'),
+    home: value('LOGTO_HOME'),
+    redisUrl: exported.LOGTO_REDIS_URL,
   };
+};
+
+const redisPid = ({ home }: RunningLogto) =>
+  Number(readFileSync(join(home, 'run', 'redis.pid'), 'utf8'));
+
+/** Stops the kit's Redis, as when its server goes down. */
+export const stopRedis = (logto: RunningLogto) => {
+  process.kill(redisPid(logto), 'SIGTERM');
+};
+
+/** Freezes (or thaws) the kit's Redis: connections stay open, nothing is answered. */
+export const freezeRedis = (logto: RunningLogto, frozen: boolean) => {
+  process.kill(redisPid(logto), frozen ? 'SIGSTOP' : 'SIGCONT');
+};
+
+/** Starts Redis again where the kit ran it, empty, as after a restart. */
+export const startRedisAgain = async (logto: RunningLogto) => {
+  const { port } = new URL(logto.redisUrl ?? '');
+  const run = join(logto.home, 'run');
+  await promisify(execFile)('redis-server', [
+    ...['--bind', '127.0.0.1', '--port', port, '--save', '', '--appendonly', 'no'],
+    ...['--daemonize', 'yes', '--pidfile', join(run, 'redis.pid'), '--dir', run],
+    ...['--logfile', join(run, 'redis.log')],
+  ]);
 };
 
 export const stopLogto = () => runKit(['stop']);
@@ -91,15 +126,28 @@ export const stopLogto = () => runKit(['stop']);
 export const installChromium = async () =>
   readExports(await runKit(['browser'])).LOGTO_CHROMIUM ?? '/usr/bin/chromium';
 
+/** Our preload after the kit's, which refuses the connections `refuseNextConnections` asks for. */
+const refusalsPreload = join(packageRoot, 'harness', 'refuse-connections.mjs');
+const refusalsFile = join(tmpdir(), `xiaomi-refusals-${process.pid}.json`);
+
+/** The next `count` requests core sends to Xiaomi's `path` find their connection refused. */
+export const refuseNextConnections = (path: string, count: number) => {
+  writeFileSync(refusalsFile, JSON.stringify({ [path]: count }));
+};
+
 /**
- * Core's environment with Xiaomi's hosts routed to the stand-in at `origin` by the kit's preload,
- * and a key for the secret vault that token storage needs.
+ * Core's environment with Xiaomi's hosts routed to the stand-in at `origin` by the kit's preload
+ * (and refused on demand by ours), and a key for the secret vault that token storage needs.
  */
-export const routedToStandIn = (origin: string) => ({
-  LOGTO_NODE_OPTIONS: `--import ${routeHostsPreload}`,
-  LOGTO_ROUTE_HOSTS: `account.xiaomi.com=${origin},open.account.xiaomi.com=${origin}`,
-  SECRET_VAULT_KEK: randomBytes(32).toString('base64'),
-});
+export const routedToStandIn = (origin: string) => {
+  writeFileSync(refusalsFile, '{}');
+  return {
+    LOGTO_NODE_OPTIONS: `--import ${routeHostsPreload} --import ${refusalsPreload}`,
+    LOGTO_ROUTE_HOSTS: `account.xiaomi.com=${origin},open.account.xiaomi.com=${origin}`,
+    XIAOMI_REFUSALS: refusalsFile,
+    SECRET_VAULT_KEK: randomBytes(32).toString('base64'),
+  };
+};
 
 /** A shell command in the instance folder, as an admin types it there. */
 export const inInstance = (

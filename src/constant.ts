@@ -28,6 +28,13 @@ export const timeLimits = { attempt: 5000, request: 8000 };
 /** Attempts per request at most: the first, and two more where sending again is safe. */
 export const maxAttempts = 3;
 
+/**
+ * Milliseconds one call to Logto's Redis may take. Redis answers in about a millisecond; a call
+ * that has not answered in a quarter of a second finds Redis in trouble, and the refresh goes on
+ * without it rather than hold the user.
+ */
+export const redisCallLimit = 250;
+
 export const defaultMetadata: ConnectorMetadata = {
   id: 'xiaomi-universal',
   target: 'xiaomi',

@@ -201,9 +201,15 @@ export const failureHints = {
     'Correct the settings named here on the connector’s page in the Console: clientId and clientSecret are the AppID and AppSecret, as text; scope is Xiaomi scope ids separated by spaces.',
 } as const;
 
-/** What Logto's log says, before the error, when Xiaomi does not give phone and email. */
-export const contactRefusedNote =
-  'Users sign in without phone and email, since Xiaomi does not give them to this app:';
+/** What the connector tells Logto's log, each line once (see where each is used). */
+export const logNotes = {
+  contactRefused:
+    'Users sign in without phone and email, since Xiaomi does not give them to this app:',
+  redisAway:
+    'Redis (REDIS_URL) cannot be reached: until it can, each Logto process refreshes stored Xiaomi tokens on its own',
+  redisBack:
+    'Redis (REDIS_URL) can be reached again: Logto processes share the refreshes of stored Xiaomi tokens.',
+} as const;
 
 /** Xiaomi's own error, as read from a callback or an answer. */
 export type XiaomiFailure = { code?: string | number; description?: string };

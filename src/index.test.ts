@@ -28,6 +28,7 @@ import {
   signInWithTokens,
   uniqueRefreshToken,
 } from '../test/fixtures.js';
+import { memoryStore } from '../test/memory-store.js';
 import {
   account,
   interceptXiaomi,
@@ -37,9 +38,14 @@ import {
 } from '../test/xiaomi-nock.js';
 import { failureHints } from './errors.js';
 import { refreshGraceMs, wrapRefreshToken } from './refresh-token.js';
+import { refreshShared, type SharedStore } from './shared-refresh.js';
 import { scopeFormat } from './types.js';
 
 const noSession = async () => undefined;
+
+/** Logto's Redis as this file's tests have it: none, unless a test puts one there. */
+const redis = vi.hoisted(() => ({ store: undefined as SharedStore | undefined }));
+vi.mock('./redis.js', () => ({ sharedStore: async () => redis.store }));
 
 interceptXiaomi();
 
@@ -440,6 +446,32 @@ describe('getAccessTokenByRefreshToken', () => {
         'other-access',
       ]);
       expect(first.isDone() && second.isDone()).toBe(true);
+    });
+
+    it('shares the refresh through Logto’s Redis where there is one, with the answer for other processes', async () => {
+      const { store, writes } = memoryStore();
+      redis.store = store;
+      try {
+        const refreshToken = uniqueRefreshToken();
+        const token = replyRefresh(refreshToken);
+        const answer = await refresh(storedFor(refreshToken));
+        expect(token.isDone()).toBe(true);
+        expect(writes.map(({ key }) => key.split(':').at(-1))).toEqual(['claim', 'answer']);
+
+        // Another Logto process presenting the spent token gets the same answer from Redis.
+        const xiaomi = vi.fn();
+        const elsewhere = await refreshShared(
+          store,
+          { clientId: mockClientId, refreshToken },
+          xiaomi,
+          () => 1000,
+          { claimMs: 1000, pollMs: 10 },
+        );
+        expect(elsewhere).toEqual(answer);
+        expect(xiaomi).not.toHaveBeenCalled();
+      } finally {
+        redis.store = undefined;
+      }
     });
 
     it('keeps the same token of two Xiaomi apps apart', async () => {

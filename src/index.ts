@@ -8,14 +8,16 @@ import {
   type SocialUserInfo,
   type TokenResponse,
 } from '@logto/connector-kit';
-import { defaultMetadata } from './constant.js';
+import { defaultMetadata, redisCallLimit, timeLimits } from './constant.js';
 import { invalidSettings, refreshTokenNotOurs } from './errors.js';
+import { sharedStore } from './redis.js';
 import {
   refreshGraceMs,
   refreshOnce,
   unwrapRefreshToken,
   wrapRefreshToken,
 } from './refresh-token.js';
+import { refreshShared, tokenId } from './shared-refresh.js';
 import { type TokenAnswer, type XiaomiConfig, xiaomiConfigGuard } from './types.js';
 import {
   authorizationUri,
@@ -84,7 +86,14 @@ const keepRefreshedFor = ({ expires_in }: TokenResponse) => {
   return Number.isNaN(lifetimeMs) ? refreshGraceMs : Math.min(refreshGraceMs, lifetimeMs);
 };
 
-/** Refreshes with the redirect URI stored with the token; a token not of ours is refused. */
+/** A process that dies while it refreshes holds the others up no longer than one request takes. */
+const sharedTiming = { claimMs: timeLimits.request + redisCallLimit, pollMs: 50 };
+
+/**
+ * Refreshes with the redirect URI stored with the token, once per token: within this process,
+ * and across every Logto process on Logto's Redis where there is one. A token not of ours is
+ * refused.
+ */
 const getAccessTokenByRefreshToken =
   (getConfig: GetConnectorConfig) =>
   async (storedRefreshToken: string): Promise<TokenResponse> => {
@@ -94,10 +103,17 @@ const getAccessTokenByRefreshToken =
       throw refreshTokenNotOurs();
     }
     const { refreshToken, redirectUri } = grant;
+    const spent = { clientId: config.clientId, refreshToken };
+    const refreshAtXiaomi = async () =>
+      tokensToStore(await refreshAccessToken(config, refreshToken, redirectUri), redirectUri);
     return refreshOnce(
-      `${config.clientId} ${refreshToken}`,
-      async () =>
-        tokensToStore(await refreshAccessToken(config, refreshToken, redirectUri), redirectUri),
+      tokenId(spent),
+      async () => {
+        const store = await sharedStore();
+        return store
+          ? refreshShared(store, spent, refreshAtXiaomi, keepRefreshedFor, sharedTiming)
+          : refreshAtXiaomi();
+      },
       keepRefreshedFor,
     );
   };

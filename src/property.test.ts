@@ -246,7 +246,8 @@ it('getUserInfo yields the profile’s user or a known ConnectorError, never a s
 
         // The code is sent again only after a connection that never carried it.
         const tokenStumble = stumbles['/oauth2/token'];
-        const codeSpent = tokenStumble !== undefined && tokenStumble !== refused;
+        const codeSpent =
+          tokenStumble !== undefined && JSON.stringify(tokenStumble) !== JSON.stringify(refused);
         // Whether phone and email are asked depends on the scope the token answer names.
         const contactAsked = asked.has('/user/phoneAndEmail');
         if (

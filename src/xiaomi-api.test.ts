@@ -33,7 +33,7 @@ import {
   type Stumble,
   stumbles,
 } from '../test/xiaomi-nock.js';
-import { contactRefusedNote } from './errors.js';
+import { logNotes } from './errors.js';
 
 // A hang ends an attempt after 0.2 s here, not 5 s.
 vi.mock('./constant.js', async (importOriginal) => ({
@@ -507,7 +507,7 @@ describe('email and phone', () => {
       }
       expect(warn).toHaveBeenCalledTimes(1);
       expect(warn.mock.calls[0]?.[0]).toMatch(
-        `[connector-xiaomi-plus] ${contactRefusedNote} Xiaomi`,
+        `[connector-xiaomi-plus] ${logNotes.contactRefused} Xiaomi`,
       );
     },
   );

@@ -14,8 +14,8 @@ import {
 } from './constant.js';
 import { normalizeEmail, normalizePhone } from './contact.js';
 import {
-  contactRefusedNote,
   isXiaomiError,
+  logNotes,
   unusableCallback,
   type XiaomiErrorData,
   type XiaomiFailure,
@@ -183,7 +183,7 @@ const toldRefusals = new Set<string>();
 const tellRefusalOnce = ({ errorDescription }: XiaomiErrorData) => {
   if (!toldRefusals.has(errorDescription)) {
     toldRefusals.add(errorDescription);
-    console.warn(`[connector-xiaomi-plus] ${contactRefusedNote} ${errorDescription}`);
+    console.warn(`[connector-xiaomi-plus] ${logNotes.contactRefused} ${errorDescription}`);
   }
 };
 

@@ -147,6 +147,20 @@ describe.each(logtoVersions)('Logto %s behind an outbound proxy, over TLS', (ver
     }
   });
 
+  it('signs in when the proxy refuses the first tunnel of the code exchange', async () => {
+    let armedAt = 0;
+    const { sub } = await tenant.signIn(async (context) => {
+      const callback = await atXiaomi(lei.unionId)(context);
+      armedAt = proxy.connects.length;
+      proxy.refuseNextTunnels('account.xiaomi.com:443', 1);
+      return callback;
+    });
+    expect(await tenant.xiaomiIdentity(sub)).toMatchObject({ userId: lei.unionId });
+    // The refused tunnel, then the one that carried the code.
+    const toToken = proxy.connects.slice(armedAt).filter((target) => target.startsWith('account.'));
+    expect(toToken).toEqual(['account.xiaomi.com:443', 'account.xiaomi.com:443']);
+  });
+
   it('answers a proxy that refuses the tunnel with the network error the guide names', async () => {
     try {
       const answer = await tenant.failedSignIn(async (context) => {

@@ -1,0 +1,221 @@
+import { writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { setTimeout as sleep } from 'node:timers/promises';
+import { afterEach, beforeEach, describe, expect, it, vi } from 'vitest';
+import { freePort } from '../harness/free-port.js';
+import { startRespServer } from '../test/resp-server.js';
+import { redisCallLimit } from './constant.js';
+import { logNotes } from './errors.js';
+
+/** How often this file's code imported node-redis, and the clients it made, to close them. */
+const imports = vi.hoisted(() => ({
+  redis: 0,
+  clients: [] as { destroy: () => void }[],
+  clusters: 0,
+}));
+vi.mock('@redis/client', async (importOriginal) => {
+  imports.redis += 1;
+  const { default: redis } = await importOriginal<{ default: typeof import('@redis/client') }>();
+  return {
+    default: {
+      ...redis,
+      createClient: (...args: Parameters<typeof redis.createClient>) => {
+        const client = redis.createClient(...args);
+        imports.clients.push(client);
+        return client;
+      },
+      createCluster: (...args: Parameters<typeof redis.createCluster>) => {
+        const cluster = redis.createCluster(...args);
+        imports.clusters += 1;
+        imports.clients.push(cluster);
+        return cluster;
+      },
+    },
+  };
+});
+
+/** src/redis.ts afresh, as in a Logto process that has just started with `redisUrl`. */
+const redisModuleWith = async (redisUrl: string | undefined) => {
+  vi.resetModules();
+  vi.stubEnv('REDIS_URL', redisUrl);
+  return import('./redis.js');
+};
+
+let warn: ReturnType<typeof vi.spyOn>;
+let info: ReturnType<typeof vi.spyOn>;
+
+beforeEach(() => {
+  imports.redis = 0;
+  imports.clusters = 0;
+  warn = vi.spyOn(console, 'warn').mockReturnValue();
+  info = vi.spyOn(console, 'info').mockReturnValue();
+});
+
+afterEach(() => {
+  // A client reconnects for as long as its process lives; a test's ends with the test.
+  for (const client of imports.clients.splice(0)) {
+    client.destroy();
+  }
+  vi.unstubAllEnvs();
+  vi.restoreAllMocks();
+});
+
+describe('redisOptionsOf', () => {
+  it('hands node-redis a redis:// URL as it is, with commands failing while disconnected', async () => {
+    const { redisOptionsOf } = await import('./redis.js');
+    expect(redisOptionsOf('redis://:secret@cache.internal:6380/2')).toEqual({
+      cluster: false,
+      options: {
+        url: 'redis://:secret@cache.internal:6380/2',
+        socket: expect.objectContaining({ tls: false, rejectUnauthorized: false }),
+        disableOfflineQueue: true,
+      },
+    });
+  });
+
+  it('reads a yes as Redis on localhost, as Logto does', async () => {
+    const { redisOptionsOf } = await import('./redis.js');
+    for (const value of ['1', 'true', 'Yes']) {
+      expect(redisOptionsOf(value)).toMatchObject({ cluster: false, options: { url: undefined } });
+    }
+  });
+
+  it('takes TLS and its files from a rediss:// URL’s parameters, as Logto does', async () => {
+    const { redisOptionsOf } = await import('./redis.js');
+    const ca = join(tmpdir(), `redis-ca-${process.pid}.pem`);
+    writeFileSync(ca, 'the CA');
+    expect(
+      redisOptionsOf(`rediss://cache:6380?reject_unauthorized=1&certroot=${ca}`).options,
+    ).toMatchObject({ socket: { tls: true, rejectUnauthorized: true, ca: 'the CA' } });
+  });
+
+  it('makes a cluster of the URL’s host and its host parameters when cluster is on', async () => {
+    const { redisOptionsOf } = await import('./redis.js');
+    expect(
+      redisOptionsOf('redis://user:p%40ss@node1:7000?cluster=1&host=node2:7001&host=node3:7002'),
+    ).toEqual({
+      cluster: true,
+      options: {
+        rootNodes: [
+          { url: 'redis://node1:7000' },
+          { url: 'redis://node2:7001' },
+          { url: 'redis://node3:7002' },
+        ],
+        useReplicas: true,
+        defaults: expect.objectContaining({
+          username: 'user',
+          password: 'p@ss',
+          disableOfflineQueue: true,
+        }),
+      },
+    });
+  });
+
+  it('leaves a credential that is not percent-encoding as it is', async () => {
+    const { redisOptionsOf } = await import('./redis.js');
+    expect(redisOptionsOf('redis://user:100%25%ZZ@node1:7000?cluster=yes').options).toMatchObject({
+      defaults: { password: '100%25%ZZ' },
+    });
+  });
+});
+
+describe('sharedStore', () => {
+  it('is none without REDIS_URL, and node-redis is never loaded', async () => {
+    const { sharedStore } = await redisModuleWith(undefined);
+    await expect(sharedStore()).resolves.toBeUndefined();
+    expect(imports.redis).toBe(0);
+  });
+
+  it('speaks to Redis: reads, claims only an empty key, writes with a time to live, releases its own', async () => {
+    const redis = await startRespServer();
+    redis.answerWith(([name]) =>
+      name === 'MGET' ? '*2\r\n$-1\r\n$5\r\nvalue\r\n' : name === 'EVAL' ? ':1\r\n' : '+OK\r\n',
+    );
+    try {
+      const { sharedStore } = await redisModuleWith(`redis://127.0.0.1:${redis.port}`);
+      const store = await sharedStore();
+      await expect(store?.read(['a', 'b'])).resolves.toEqual([null, 'value']);
+      await expect(store?.claim('c', 'round', 8250)).resolves.toBe(true);
+      await store?.write('d', 'sealed', 10_000);
+      await store?.release('c', 'round');
+      expect(redis.seen.slice(-4)).toEqual([
+        ['MGET', 'a', 'b'],
+        ['SET', 'c', 'round', 'PX', '8250', 'NX'],
+        ['SET', 'd', 'sealed', 'PX', '10000'],
+        ['EVAL', expect.stringContaining("redis.call('del', KEYS[1])"), '1', 'c', 'round'],
+      ]);
+      expect(imports.redis).toBe(1);
+    } finally {
+      await redis.close();
+    }
+  });
+
+  it('fails every call at once while Redis is away, and says so in Logto’s log once', async () => {
+    const { sharedStore } = await redisModuleWith(`redis://127.0.0.1:${await freePort()}`);
+    const store = await sharedStore();
+    const started = performance.now();
+    for (let call = 0; call < 3; call += 1) {
+      await expect(store?.read(['a'])).rejects.toThrow();
+    }
+    expect(performance.now() - started).toBeLessThan(redisCallLimit);
+    await sleep(500);
+    expect(warn).toHaveBeenCalledTimes(1);
+    expect(warn.mock.calls[0]?.[0]).toBe(
+      `[connector-xiaomi-plus] ${logNotes.redisAway} (ECONNREFUSED)`,
+    );
+  });
+
+  it(`fails a call that Redis leaves unanswered after ${redisCallLimit} ms`, async () => {
+    const redis = await startRespServer();
+    try {
+      const { sharedStore } = await redisModuleWith(`redis://127.0.0.1:${redis.port}`);
+      const store = await sharedStore();
+      redis.answerWith(() => undefined);
+      const started = performance.now();
+      await expect(store?.read(['a'])).rejects.toThrow(`within ${redisCallLimit} ms`);
+      expect(performance.now() - started).toBeGreaterThanOrEqual(redisCallLimit - 5);
+      expect(warn).toHaveBeenCalledTimes(1);
+    } finally {
+      await redis.close();
+    }
+  });
+
+  it('reaches a cluster for a cluster URL, and fails its calls while no cluster answers', async () => {
+    const redis = await startRespServer();
+    try {
+      const { sharedStore } = await redisModuleWith(`redis://127.0.0.1:${redis.port}?cluster=1`);
+      const store = await sharedStore();
+      expect(imports.clusters).toBe(1);
+      await expect(store?.read(['a'])).rejects.toThrow();
+    } finally {
+      await redis.close();
+    }
+  });
+
+  it('is none for a REDIS_URL node-redis cannot read, and says so once', async () => {
+    const { sharedStore } = await redisModuleWith('not a url');
+    await expect(sharedStore()).resolves.toBeUndefined();
+    expect(warn).toHaveBeenCalledTimes(1);
+    expect(warn.mock.calls[0]?.[0]).toBe(
+      `[connector-xiaomi-plus] ${logNotes.redisAway} (ERR_INVALID_URL)`,
+    );
+  });
+
+  it('says once more when Redis is back, and serves again', async () => {
+    const port = await freePort();
+    const { sharedStore } = await redisModuleWith(`redis://127.0.0.1:${port}`);
+    const store = await sharedStore();
+    await expect(store?.read(['a'])).rejects.toThrow();
+    const redis = await startRespServer(port);
+    redis.answerWith(([name]) => (name === 'MGET' ? '*1\r\n$-1\r\n' : '+OK\r\n'));
+    try {
+      await vi.waitFor(() => expect(info).toHaveBeenCalledTimes(1), { timeout: 5000 });
+      expect(info.mock.calls[0]?.[0]).toBe(`[connector-xiaomi-plus] ${logNotes.redisBack}`);
+      await expect(store?.read(['a'])).resolves.toEqual([null]);
+      expect(warn).toHaveBeenCalledTimes(1);
+    } finally {
+      await redis.close();
+    }
+  });
+});
