@@ -5,7 +5,7 @@
  * browser of a user signed in to Xiaomi would see them.
  */
 import { mkdir } from 'node:fs/promises';
-import { join } from 'node:path';
+import { dirname, join } from 'node:path';
 import { pathToFileURL } from 'node:url';
 import {
   type Browser,
@@ -28,21 +28,22 @@ const screenshotDir = join(packageRoot, 'test-results', 'browser');
 const docsImageDir = join(packageRoot, 'docs', 'images');
 
 /**
- * Saves a screenshot of `target` (a page, or an element cropped to its box) under `name`, and
- * for `npm run screenshots` also into docs/images when it is one of the README's pictures.
+ * Saves a screenshot of `target` (a page, or an element cropped to its box) under `name`; for
+ * `npm run screenshots`, one of the README's pictures also goes to docs/images as `readmeName`,
+ * numbered in the order the READMEs show them.
  */
 export const screenshot = async (
   target: Page | Locator,
   name: string,
-  { forReadme = false } = {},
+  { readmeName }: { readmeName?: string } = {},
 ) => {
-  const folders = [screenshotDir];
-  if (forReadme && process.env.DOCS_IMAGES === '1') {
-    folders.push(docsImageDir);
+  const paths = [join(screenshotDir, `${name}.png`)];
+  if (readmeName && process.env.DOCS_IMAGES === '1') {
+    paths.push(join(docsImageDir, `${readmeName}.png`));
   }
-  for (const folder of folders) {
-    await mkdir(folder, { recursive: true });
-    await target.screenshot({ path: join(folder, `${name}.png`), animations: 'disabled' });
+  for (const path of paths) {
+    await mkdir(dirname(path), { recursive: true });
+    await target.screenshot({ path, animations: 'disabled' });
   }
 };
 

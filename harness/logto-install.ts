@@ -97,7 +97,8 @@ const dockerInstructions = (dockerfile: string) =>
 
 /**
  * Builds the README's Dockerfile on `instance` as Docker would on Logto's image: `FROM` is the
- * instance itself (the image's working directory), `ENV` sets the environment of what follows,
+ * instance itself (the image's working directory), and with it the `ARG` that names its version;
+ * `ENV` sets the environment of what follows,
  * `COPY` takes files from this repository (the build context) to the same absolute path here, and
  * `RUN` runs its line with `sh -c` in the instance. Rejects like a failed `docker build`.
  */
@@ -106,7 +107,7 @@ export const buildReadmeDockerfile = async (instance: string) => {
   for (const { keyword, rest } of dockerInstructions(
     readmeBlock('dockerfile', 'FROM svhd/logto'),
   )) {
-    if (keyword === 'FROM') {
+    if (keyword === 'ARG' || keyword === 'FROM') {
       continue;
     }
     if (keyword === 'ENV') {

@@ -46,8 +46,8 @@ export const zhHints: Readonly<Record<string, string>> = {
     '访问令牌无效或已过期；用户应重新登录。',
   'The refresh token is invalid, used or expired; the user should sign in again.':
     '刷新令牌无效、已用过或已过期；用户应重新登录。',
-  'Register at Xiaomi every Redirect URI (Callback URI) the Console shows on the connector’s page: <your Logto origin>/callback/<connector ID> for sign-in, <your Logto origin>/account/callback/social/<connector ID> for the Account Center (Logto 1.41 and later), and both again for each custom domain.':
-    '在小米登记控制台中连接器页面上列出的每个重定向 URI（回调 URI）：登录用 <你的 Logto 源>/callback/<连接器 ID>，账户中心用 <你的 Logto 源>/account/callback/social/<连接器 ID>（Logto 1.41 及以后），每个自定义域名再各登记一遍。',
+  'Register at Xiaomi each Redirect URI the Console shows on the connector’s page, for every custom domain too.':
+    '在小米登记控制台中连接器页面上列出的每个重定向 URI，每个自定义域名也要登记。',
   'Xiaomi refused the response type; report this to the connector’s maintainers.':
     '小米拒绝了响应类型；请反馈给本连接器的维护者。',
   'The user (or Xiaomi) refused the authorization; the user can try again.':
@@ -65,8 +65,8 @@ export const zhHints: Readonly<Record<string, string>> = {
     '小米拒绝了请求且未说明原因；请重新登录试试。',
   'Xiaomi may be having trouble; try again later, and report it if it persists.':
     '小米可能出了问题；请稍后重试，持续出现请反馈。',
-  'Check that the Redirect URIs the Console shows on the connector’s page (<your Logto origin>/callback/<connector ID>, and /account/callback/social/<connector ID> for the Account Center) are registered at Xiaomi, and that the page forwards Xiaomi’s query with the redirect URI.':
-    '检查控制台中连接器页面上列出的重定向 URI（<你的 Logto 源>/callback/<连接器 ID>，以及账户中心用的 /account/callback/social/<连接器 ID>）是否已在小米登记，以及页面是否把小米的查询参数连同回调地址一起转交。',
+  'Register at Xiaomi each Redirect URI the Console shows on the connector’s page; a sign-in page of your own must pass on Xiaomi’s whole query.':
+    '在小米登记控制台中连接器页面上列出的每个重定向 URI；自建的登录页面须把小米的查询参数原样完整转交。',
   'The user signs in with Xiaomi again, which stores tokens this connector can refresh.':
     '用户再用小米登录一次，存下本连接器能刷新的令牌。',
   'Correct the settings named here on the connector’s page in the Console: clientId and clientSecret are the AppID and AppSecret, as text; scope is Xiaomi scope ids separated by spaces.':

@@ -33,7 +33,7 @@ const table = [
   [96007, 'OA_INVALID_SCOPE', InvalidConfig, 'scope setting'],
   [96008, 'OA_INVALID_TOKEN', SocialAccessTokenInvalid, 'access token is invalid or expired'],
   [96009, 'OA_INVALID_REFRESHTOKEN', SocialAccessTokenInvalid, 'refresh token is invalid'],
-  [96010, 'OA_INVALID_REDIRECT_URI', InvalidConfig, '/callback/<connector ID>'],
+  [96010, 'OA_INVALID_REDIRECT_URI', InvalidConfig, 'each Redirect URI the Console shows'],
   [96011, 'OA_UNSUPPORTED_RESPONSE_TYPE', General, 'response type'],
   [96012, 'OA_ACCESS_DENIED', AuthorizationFailed, 'refused the authorization'],
   [96013, 'OA_INVALID_CODE', SocialAuthCodeInvalid, 'authorization code is invalid'],

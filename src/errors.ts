@@ -159,7 +159,7 @@ export const xiaomiErrors: ReadonlyMap<string, XiaomiErrorEntry> = new Map(
     '96010': entry(
       InvalidConfig,
       'OA_INVALID_REDIRECT_URI',
-      'Register at Xiaomi every Redirect URI (Callback URI) the Console shows on the connector’s page: <your Logto origin>/callback/<connector ID> for sign-in, <your Logto origin>/account/callback/social/<connector ID> for the Account Center (Logto 1.41 and later), and both again for each custom domain.',
+      'Register at Xiaomi each Redirect URI the Console shows on the connector’s page, for every custom domain too.',
     ),
     '96011': entry(
       General,
@@ -194,7 +194,7 @@ export const failureHints = {
   refused: 'Xiaomi refused the request without saying why; try signing in again.',
   unreadable: 'Xiaomi may be having trouble; try again later, and report it if it persists.',
   unusableCallback:
-    'Check that the Redirect URIs the Console shows on the connector’s page (<your Logto origin>/callback/<connector ID>, and /account/callback/social/<connector ID> for the Account Center) are registered at Xiaomi, and that the page forwards Xiaomi’s query with the redirect URI.',
+    'Register at Xiaomi each Redirect URI the Console shows on the connector’s page; a sign-in page of your own must pass on Xiaomi’s whole query.',
   refreshTokenNotOurs:
     'The user signs in with Xiaomi again, which stores tokens this connector can refresh.',
   invalidSettings:

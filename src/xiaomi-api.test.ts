@@ -144,7 +144,7 @@ describe('the callback', () => {
         data: {
           reason: 'unusable_callback',
           received: held,
-          hint: expect.stringContaining('/callback/<connector ID>'),
+          hint: expect.stringContaining('each Redirect URI the Console shows'),
           errorDescription: `Logto passed a callback without Xiaomi’s code or error (it held ${held}): ${error.data.hint}`,
         },
       });

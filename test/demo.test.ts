@@ -6,10 +6,10 @@ import { expect, it } from 'vitest';
 import { packageRoot } from '../harness/logto-loader.js';
 import { demoApp } from '../harness/xiaomi-stand-in.js';
 
-/** The lines of the demo's output a README quotes (its `text` block of step 2), `...` left out. */
-const quotedDemoLines = (readme: string) => {
+/** The lines of the demo's output a guide quotes (its `text` block of step 2), `...` left out. */
+const quotedDemoLines = (guide: string) => {
   const excerpt = [
-    ...readFileSync(join(packageRoot, readme), 'utf8').matchAll(/```text\n([\s\S]*?)```/g),
+    ...readFileSync(join(packageRoot, guide), 'utf8').matchAll(/```text\n([\s\S]*?)```/g),
   ].find(([, block]) => block?.includes('2. Logto asks the connector'));
   return (excerpt?.[1] ?? '')
     .split('\n')
@@ -29,11 +29,9 @@ it('npm run demo signs the seeded user in, hides secrets and exits 0', async () 
   expect(stdout).not.toContain(demoApp.clientSecret);
   expect(stdout).not.toMatch(/"access_token":"(?!\[redacted\])/);
   expect(stdout).toContain("The path ends with the connector's own ID, here k7x2m9q4w1zt");
-  for (const readme of ['README.md', 'README.zh-CN.md']) {
-    const quoted = quotedDemoLines(readme);
-    expect(quoted.length).toBeGreaterThan(10);
-    for (const line of quoted) {
-      expect(stdout, `${readme} quotes the demo: ${line}`).toContain(line);
-    }
+  const quoted = quotedDemoLines('docs/development.md');
+  expect(quoted.length).toBeGreaterThan(10);
+  for (const line of quoted) {
+    expect(stdout, `the development guide quotes the demo: ${line}`).toContain(line);
   }
 });

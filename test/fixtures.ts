@@ -1,6 +1,6 @@
 /**
  * The one fixtures module of the tests: Xiaomi's values and answers, the connector made from a
- * config, and its calls as Logto makes them. It imports no stand-in; see README.md here.
+ * config, and its calls as Logto makes them. It imports no stand-in; see docs/development.md.
  */
 import type { ConnectorError } from '@logto/connector-kit';
 import { authorizationRequest, createConnectorWith } from '../harness/logto-loader.js';

@@ -1,7 +1,7 @@
 /**
  * nock interceptors standing in for Xiaomi's two hosts, for the unit tests beside the code. Apart
  * from fixtures.ts because importing nock turns on its interception of fetch, which the suites
- * over real sockets must not have (see README.md here).
+ * over real sockets must not have (see docs/development.md).
  */
 import nock from 'nock';
 import { afterEach, beforeEach, vi } from 'vitest';

@@ -48,6 +48,12 @@ import { timedOut, xiaomiError } from '../../src/errors.js';
 
 const version = '1.42.0';
 const [lei, ana, kenji] = seededUsers as [StandInUser, StandInUser, StandInUser];
+/** The app's own logo on the sign-in page, offline (Logto's default is an image at logto.io). */
+const appLogo = `data:image/svg+xml;base64,${Buffer.from(
+  '<svg xmlns="http://www.w3.org/2000/svg" width="168" height="40" viewBox="0 0 168 40">' +
+    '<rect width="40" height="40" rx="9" fill="#3d5afe"/><circle cx="20" cy="20" r="9" fill="#fff"/>' +
+    '<text x="52" y="27" font-family="sans-serif" font-size="20" fill="#222">Your app</text></svg>',
+).toString('base64')}`;
 /** Logto turns the connector's `./logo.svg` into a data URL; this one is ours. */
 const ourLogo = `data:image/svg+xml;base64,${readFileSync(join(packageRoot, 'logo.svg')).toString('base64')}`;
 
@@ -83,6 +89,7 @@ beforeAll(async () => {
     secret: logto.m2mSecret,
   });
   api = kit.managementApi({ endpoint: logto.endpoint, token });
+  await api('PATCH', '/sign-in-exp', { branding: { logoUrl: appLogo } });
 }, 600_000);
 
 afterAll(async () => {
@@ -99,6 +106,55 @@ const open = (xiaomiUser?: string, locale?: string, origins: string[] = []) =>
     xiaomiUser,
     locale,
   });
+
+/** What the scrolling below uses of an element, in the page. */
+type ScrollBox = {
+  parentElement: ScrollBox | null;
+  scrollWidth: number;
+  clientWidth: number;
+  scrollLeft: number;
+  textContent: string | null;
+  getBoundingClientRect: () => { left: number; right: number; width: number };
+};
+
+/**
+ * Scrolls the raw data's code view sideways until the whole of `sentence` is in view, and checks
+ * that it is. The view is monospaced: each character is as wide.
+ */
+const scrollSentenceIntoView = async (page: Page, sentence: string) => {
+  const inView = await page
+    .getByText(sentence, { exact: false })
+    // The innermost element with the sentence: the string of the message line.
+    .last()
+    .evaluate((element, text) => {
+      const line = element as unknown as ScrollBox;
+      // The code view that scrolls sideways: of the line's nearest ancestors, the one with the
+      // most to scroll (its <pre> has a few pixels more than it shows, the editor thousands).
+      let view: ScrollBox | null = null;
+      for (let box = line.parentElement, depth = 0; box && depth < 6; box = box.parentElement) {
+        depth += 1;
+        if (box.scrollWidth - box.clientWidth > (view ? view.scrollWidth - view.clientWidth : 0)) {
+          view = box;
+        }
+      }
+      const whole = line.textContent ?? '';
+      const edges = () => {
+        const box = line.getBoundingClientRect();
+        const left = box.left + whole.indexOf(text) * (box.width / whole.length);
+        return { left, right: left + text.length * (box.width / whole.length) };
+      };
+      if (!view) {
+        return false;
+      }
+      // The sentence's end just inside the view's right edge; its start then clears the line
+      // numbers, which cover the view's left edge.
+      view.scrollLeft += edges().right - (view.getBoundingClientRect().right - 24);
+      const { left, right } = edges();
+      const bounds = view.getBoundingClientRect();
+      return left >= bounds.left + 64 && right <= bounds.right;
+    }, sentence);
+  expect(inView).toBe(true);
+};
 
 describe('the admin, in the Console', () => {
   it('adds Xiaomi with the guide beside the form, sees its id, and offers it on the sign-in page', async () => {
@@ -131,7 +187,16 @@ describe('the admin, in the Console', () => {
       await page.locator('[name="formConfig.clientId"]').fill(connectorConfig.clientId);
       await page.locator('[name="formConfig.clientSecret"]').fill(connectorConfig.clientSecret);
       await page.locator('form label[class*="switch"]').first().click();
-      await screenshot(page, 'console-2-guide-and-settings', { forReadme: true });
+      // Wide enough for the Redirect URIs, and tall enough for the form from the token storage
+      // switch to its last setting, with the guide from its start beside it.
+      await page.setViewportSize({ width: 1600, height: 1100 });
+      await form
+        .getByText('Store tokens for persistent API access')
+        .evaluate((label) => label.scrollIntoView({ block: 'start' }));
+      await screenshot(page, 'console-2-guide-and-settings', {
+        readmeName: '1-console-guide-and-settings',
+      });
+      await page.setViewportSize({ width: 1280, height: 800 });
 
       // A scope with commas is refused on save; the form stays, with the scope's description.
       await page.locator('[name="formConfig.scope"]').fill('1,4,6');
@@ -251,7 +316,10 @@ describe('a user, on the sign-in page', () => {
       await xiaomiButton(first.page).waitFor();
       expect(await imageLoaded(xiaomiButton(first.page).locator('img'))).toBe(true);
       expect(await xiaomiButton(first.page).locator('img').getAttribute('src')).toBe(ourLogo);
-      await screenshot(first.page.locator('main'), 'sign-in-1-xiaomi-button', { forReadme: true });
+      expect(await imageLoaded(first.page.locator(`main img[src="${appLogo}"]`))).toBe(true);
+      await screenshot(first.page.locator('main'), 'sign-in-1-xiaomi-button', {
+        readmeName: '2-sign-in-xiaomi-button',
+      });
 
       await xiaomiButton(first.page).click();
       await first.page.waitForURL(/^https:\/\/account\.xiaomi\.com\/oauth2\/authorize/);
@@ -265,7 +333,9 @@ describe('a user, on the sign-in page', () => {
       // Logto's default sign-up requires a username, which Xiaomi does not give.
       await first.page.waitForURL(/\/continue\/username/);
       await first.page.getByText('Set username').waitFor();
-      await screenshot(first.page.locator('main'), 'sign-in-3-set-username', { forReadme: true });
+      await screenshot(first.page.locator('main'), 'sign-in-3-set-username', {
+        readmeName: '4-set-username',
+      });
       await first.page.locator('main input:visible').first().fill('lei_xiaomi');
       await first.page.getByRole('button', { name: 'Continue' }).click();
       const { sub } = await finishAppSignIn(first.page, target, request);
@@ -314,7 +384,9 @@ describe('a user, on the sign-in page', () => {
       const button = xiaomiButton(page, `通过 ${defaultMetadata.name['zh-CN']} 继续`);
       await button.waitFor();
       expect(await imageLoaded(button.locator('img'))).toBe(true);
-      await screenshot(page.locator('main'), 'sign-in-4-xiaomi-button-zh-CN', { forReadme: true });
+      await screenshot(page.locator('main'), 'sign-in-4-xiaomi-button-zh-CN', {
+        readmeName: '3-sign-in-xiaomi-button-zh-CN',
+      });
     } finally {
       await context.close();
       await target.server.close();
@@ -483,9 +555,15 @@ describe('when it fails', () => {
           `ConnectorError: {"errorDescription":${JSON.stringify(explained)}`,
         ).slice(1, -1);
         expect(line).toContain(`"Error: ${expected}`);
-        // The entry and the first lines of its raw data, where the sentence is.
-        await page.setViewportSize({ width: 1280, height: 660 });
-        await screenshot(page, `audit-log-${name}`, { forReadme: name === 'xiaomi-silent' });
+        // The entry and the first lines of its raw data, the message line scrolled sideways to
+        // where the sentence starts: it is longer than the view, as the READMEs say.
+        await page.setViewportSize({ width: 1600, height: 660 });
+        if (name === 'xiaomi-silent') {
+          await scrollSentenceIntoView(page, explained);
+        }
+        await screenshot(page, `audit-log-${name}`, {
+          readmeName: name === 'xiaomi-silent' ? '5-audit-log-sentence' : undefined,
+        });
         await page.setViewportSize({ width: 1280, height: 800 });
       }
     } finally {

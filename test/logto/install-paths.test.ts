@@ -5,7 +5,7 @@
  * registry. The commands are read from README.md, so what runs here is what admins read.
  */
 import { existsSync, lstatSync, readFileSync, readlinkSync } from 'node:fs';
-import { readFile, writeFile } from 'node:fs/promises';
+import { copyFile, readFile, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import {
@@ -24,6 +24,7 @@ import {
   packageVersion,
   packTarball,
   readmeBlock,
+  tarballName,
 } from '../../harness/logto-install.js';
 import {
   inInstance,
@@ -109,7 +110,7 @@ describe.each(logtoVersions)('installed into Logto %s', (version) => {
   afterAll(() => {
     const seconds = (name: string) => `${((timings[name] ?? 0) / 1000).toFixed(1)} s`;
     console.info(
-      `Logto ${version}, install and sign in: Docker image ${seconds('image')}, recovery ${seconds('recovery')}, after an image upgrade ${seconds('upgrade')}, from npm ${seconds('registry')}`,
+      `Logto ${version}, install and sign in: Docker image ${seconds('image')}, volume ${seconds('volume')}, recovery ${seconds('recovery')}, after an image upgrade ${seconds('upgrade')}, from npm ${seconds('registry')}`,
     );
   });
 
@@ -155,6 +156,22 @@ describe.each(logtoVersions)('installed into Logto %s', (version) => {
     }
   });
 
+  it('into a volume, with the README’s docker exec command', async () => {
+    const restore = await layOutLikeImage(instance);
+    try {
+      await timed('volume', async () => {
+        // docker cp: the tarball where the README's command takes it from.
+        await copyFile(tarball, join('/tmp', tarballName));
+        await inInstance(instance, dockerExecCommand('connector add /tmp/'));
+        expect(existsSync(officialConnectorDir(instance))).toBe(false);
+        expect(existsSync(officialSourceDir(instance))).toBe(false);
+        await startAndSignIn();
+      });
+    } finally {
+      await restore();
+    }
+  });
+
   describe('with both connectors installed', () => {
     let restore: () => Promise<void>;
 
@@ -186,7 +203,9 @@ describe.each(logtoVersions)('installed into Logto %s', (version) => {
         await timed('recovery', async () => {
           await inInstance(
             instance,
-            asOneCommand(readmeBlock('bash', 'rm -rf packages/connectors/connector-xiaomi')),
+            asOneCommand(
+              readmeBlock('bash', 'rm -rf packages/connectors/connector-xiaomi', 'docker'),
+            ),
           );
           await startAndSignIn();
         });
