@@ -156,6 +156,21 @@ describe('time limits', () => {
     });
   });
 
+  it('leaves no timer behind, for an attempt nor for the request', async () => {
+    const started = vi.spyOn(globalThis, 'setTimeout');
+    const stopped = vi.spyOn(globalThis, 'clearTimeout');
+    profile().reply(502, gatewayPage);
+    profile().reply(200, okProfile);
+    await requestProfile();
+    const limits = started.mock.calls.flatMap(([, ms], index) =>
+      ms === 100 || ms === 2000 ? [started.mock.results[index]?.value] : [],
+    );
+    expect(limits).toHaveLength(3);
+    for (const timer of limits) {
+      expect(stopped).toHaveBeenCalledWith(timer);
+    }
+  });
+
   it('stops asking when the request’s own time is up', async () => {
     Object.assign(limits, { attempt: 200, request: 300 });
     const third = profile().times(3).delay(1000).reply(200, okProfile);
@@ -232,6 +247,14 @@ describe('sending a read again', () => {
     const second = profile().reply(200, okProfile);
     await expect(requestProfile()).resolves.toMatchObject({ attempts: ['HTTP 429'] });
     expect(second.isDone()).toBe(false);
+  });
+
+  it('asks again at once for a Retry-After date already past', async () => {
+    profile().reply(503, gatewayPage, {
+      'retry-after': new Date(Date.now() - 60_000).toUTCString(),
+    });
+    profile().reply(200, okProfile);
+    await expect(requestProfile()).resolves.toMatchObject({ attempts: ['HTTP 503', 'HTTP 200'] });
   });
 
   it('backs off 0.3 s, then 0.6 s, each wait at most', async () => {

@@ -36,6 +36,7 @@ import {
   replyProfile,
   replyToken,
 } from '../test/xiaomi-nock.js';
+import { redisCallLimit, timeLimits } from './constant.js';
 import { failureHints } from './errors.js';
 import { refreshGraceMs, wrapRefreshToken } from './refresh-token.js';
 import { refreshShared, type SharedStore } from './shared-refresh.js';
@@ -457,6 +458,8 @@ describe('getAccessTokenByRefreshToken', () => {
         const answer = await refresh(storedFor(refreshToken));
         expect(token.isDone()).toBe(true);
         expect(writes.map(({ key }) => key.split(':').at(-1))).toEqual(['claim', 'answer']);
+        // A process that dies holding the claim holds others up one request and one Redis call.
+        expect(writes[0]?.ttlMs).toBe(timeLimits.request + redisCallLimit);
 
         // Another Logto process presenting the spent token gets the same answer from Redis.
         const xiaomi = vi.fn();

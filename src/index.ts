@@ -8,16 +8,15 @@ import {
   type SocialUserInfo,
   type TokenResponse,
 } from '@logto/connector-kit';
-import { defaultMetadata, redisCallLimit, timeLimits } from './constant.js';
+import { defaultMetadata } from './constant.js';
 import { invalidSettings, refreshTokenNotOurs } from './errors.js';
-import { sharedStore } from './redis.js';
+import { onFirstUse } from './lazy.js';
 import {
   refreshGraceMs,
   refreshOnce,
   unwrapRefreshToken,
   wrapRefreshToken,
 } from './refresh-token.js';
-import { refreshShared, tokenId } from './shared-refresh.js';
 import { type TokenAnswer, type XiaomiConfig, xiaomiConfigGuard } from './types.js';
 import {
   authorizationUri,
@@ -86,8 +85,8 @@ const keepRefreshedFor = ({ expires_in }: TokenResponse) => {
   return Number.isNaN(lifetimeMs) ? refreshGraceMs : Math.min(refreshGraceMs, lifetimeMs);
 };
 
-/** A process that dies while it refreshes holds the others up no longer than one request takes. */
-const sharedTiming = { claimMs: timeLimits.request + redisCallLimit, pollMs: 50 };
+/** Refreshes are rare; the code that shares them, and node:crypto, load with the first one. */
+const loadSharedRefresh = onFirstUse(() => import('./shared-refresh.js'));
 
 /**
  * Refreshes with the redirect URI stored with the token, once per token: within this process,
@@ -106,14 +105,10 @@ const getAccessTokenByRefreshToken =
     const spent = { clientId: config.clientId, refreshToken };
     const refreshAtXiaomi = async () =>
       tokensToStore(await refreshAccessToken(config, refreshToken, redirectUri), redirectUri);
+    const { tokenId, refreshEverywhere } = await loadSharedRefresh();
     return refreshOnce(
       tokenId(spent),
-      async () => {
-        const store = await sharedStore();
-        return store
-          ? refreshShared(store, spent, refreshAtXiaomi, keepRefreshedFor, sharedTiming)
-          : refreshAtXiaomi();
-      },
+      () => refreshEverywhere(spent, refreshAtXiaomi, keepRefreshedFor),
       keepRefreshedFor,
     );
   };

@@ -76,18 +76,30 @@ describe('redisOptionsOf', () => {
 
   it('reads a yes as Redis on localhost, as Logto does', async () => {
     const { redisOptionsOf } = await import('./redis.js');
-    for (const value of ['1', 'true', 'Yes']) {
+    for (const value of ['1', 'true', 'y', 'Yes', 'yep', 'YEAH']) {
       expect(redisOptionsOf(value)).toMatchObject({ cluster: false, options: { url: undefined } });
     }
   });
 
   it('takes TLS and its files from a rediss:// URL’s parameters, as Logto does', async () => {
     const { redisOptionsOf } = await import('./redis.js');
-    const ca = join(tmpdir(), `redis-ca-${process.pid}.pem`);
-    writeFileSync(ca, 'the CA');
+    const file = (name: string) => {
+      const path = join(tmpdir(), `redis-${name}-${process.pid}.pem`);
+      writeFileSync(path, `the ${name}`);
+      return path;
+    };
+    const files = `certroot=${file('ca')}&cert=${file('cert')}&key=${file('key')}`;
     expect(
-      redisOptionsOf(`rediss://cache:6380?reject_unauthorized=1&certroot=${ca}`).options,
-    ).toMatchObject({ socket: { tls: true, rejectUnauthorized: true, ca: 'the CA' } });
+      redisOptionsOf(`rediss://cache:6380?reject_unauthorized=1&${files}`).options,
+    ).toMatchObject({
+      socket: {
+        tls: true,
+        rejectUnauthorized: true,
+        ca: 'the ca',
+        cert: 'the cert',
+        key: 'the key',
+      },
+    });
   });
 
   it('makes a cluster of the URL’s host and its host parameters when cluster is on', async () => {
@@ -109,6 +121,13 @@ describe('redisOptionsOf', () => {
           disableOfflineQueue: true,
         }),
       },
+    });
+  });
+
+  it('takes a cluster’s nodes from its host parameters alone when the URL names no host', async () => {
+    const { redisOptionsOf } = await import('./redis.js');
+    expect(redisOptionsOf('redis://?cluster=1&host=node2:7001').options).toMatchObject({
+      rootNodes: [{ url: 'redis://node2:7001' }],
     });
   });
 
@@ -146,6 +165,8 @@ describe('sharedStore', () => {
         ['EVAL', expect.stringContaining("redis.call('del', KEYS[1])"), '1', 'c', 'round'],
       ]);
       expect(imports.redis).toBe(1);
+      expect(warn).not.toHaveBeenCalled();
+      expect(info).not.toHaveBeenCalled();
     } finally {
       await redis.close();
     }
@@ -175,7 +196,11 @@ describe('sharedStore', () => {
       const started = performance.now();
       await expect(store?.read(['a'])).rejects.toThrow(`within ${redisCallLimit} ms`);
       expect(performance.now() - started).toBeGreaterThanOrEqual(redisCallLimit - 5);
-      expect(warn).toHaveBeenCalledTimes(1);
+      expect(warn.mock.calls).toEqual([
+        [
+          `[connector-xiaomi-plus] ${logNotes.redisAway} (Redis did not answer within ${redisCallLimit} ms)`,
+        ],
+      ]);
     } finally {
       await redis.close();
     }
@@ -217,5 +242,8 @@ describe('sharedStore', () => {
     } finally {
       await redis.close();
     }
+    // Away again: told again, once.
+    await vi.waitFor(() => expect(warn).toHaveBeenCalledTimes(2), { timeout: 5000 });
+    expect(info).toHaveBeenCalledTimes(1);
   });
 });

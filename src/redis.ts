@@ -37,14 +37,6 @@ const socketOptionsOf = (url: URL | undefined) => {
   };
 };
 
-const urlOf = (text: string) => {
-  try {
-    return new URL(text);
-  } catch {
-    return undefined;
-  }
-};
-
 /**
  * How Logto connects for a REDIS_URL: a yes (`1`, `true`…) means Redis on localhost; `cluster=1`
  * means a cluster whose nodes are the URL's host and its `host` parameters; anything else is
@@ -55,7 +47,7 @@ export const redisOptionsOf = (
 ):
   | { cluster: false; options: RedisClientOptions }
   | { cluster: true; options: RedisClusterOptions } => {
-  const url = urlOf(redisUrl);
+  const url = URL.canParse(redisUrl) ? new URL(redisUrl) : undefined;
   const socket = socketOptionsOf(url) as RedisClientOptions['socket'];
   if (url && yes(url.searchParams.get('cluster'))) {
     const hosts = [url.host, ...url.searchParams.getAll('host')].filter(Boolean);
@@ -102,15 +94,11 @@ const troubleTeller = () => {
   };
 };
 
-/** Fails a call that takes longer than `redisCallLimit`, and tells of its failure. */
-const within = async <T>(
-  call: () => Promise<T>,
-  ready: () => boolean,
-  onTrouble: (error: unknown) => void,
-) => {
-  if (!ready()) {
-    throw new Error('Redis is not connected');
-  }
+/**
+ * Fails a call that takes longer than `redisCallLimit`, and tells of its failure. A call while the
+ * connection is down fails at once: node-redis keeps no queue of commands here.
+ */
+const within = async <T>(call: () => Promise<T>, onTrouble: (error: unknown) => void) => {
   const limit = new AbortController();
   try {
     return await Promise.race([
@@ -131,30 +119,23 @@ const within = async <T>(
 const releaseScript =
   "if redis.call('get', KEYS[1]) == ARGV[1] then return redis.call('del', KEYS[1]) end return 0";
 
-/** A node-redis client or cluster for REDIS_URL, and Logto's test of its being ready. */
-const connect = async (redisUrl: string) => {
+/** A node-redis client, or cluster, for REDIS_URL. */
+const clientFor = async (redisUrl: string) => {
   // node-redis is CommonJS: its exports are the module's default, in Node as in lib/'s chunk.
   const { default: redis } = await import('@redis/client');
-  const { createClient, createCluster } = redis;
   const target = redisOptionsOf(redisUrl);
-  if (target.cluster) {
-    const cluster = createCluster(target.options);
-    return { client: cluster, ready: () => cluster.isOpen };
-  }
-  const client = createClient(target.options);
-  // Logto's test too: a standalone client is ready once past its handshake.
-  return { client, ready: () => client.isReady };
+  return target.cluster ? redis.createCluster(target.options) : redis.createClient(target.options);
 };
 
 const connectStore = async (redisUrl: string): Promise<SharedStore> => {
-  const { client, ready } = await connect(redisUrl);
+  const client = await clientFor(redisUrl);
   const teller = troubleTeller();
   client.on('error', teller.trouble);
   client.on('ready', teller.back);
   // The first refresh waits a moment for the connection; it goes on in the background after.
   await Promise.race([client.connect().catch(teller.trouble), sleep(redisCallLimit)]);
 
-  const run = <T>(call: () => Promise<T>) => within(call, ready, teller.trouble);
+  const run = <T>(call: () => Promise<T>) => within(call, teller.trouble);
   return {
     read: (keys) => run(() => client.mGet(keys)),
     claim: async (key, value, ttlMs) =>

@@ -97,6 +97,44 @@ describe('refreshShared', () => {
     expect(refresh).toHaveBeenCalledTimes(2);
   });
 
+  it('lets a waiting process ask at once when the one asking ends without an outcome to tell', async () => {
+    const { store } = memoryStore();
+    const token = spentToken();
+    const bug = new TypeError('not a ConnectorError');
+    const failing = refreshShared(
+      store,
+      token,
+      async () => {
+        await sleep(50);
+        throw bug;
+      },
+      keepFor,
+      timing,
+    );
+    await sleep(5);
+    const refresh = xiaomiRefresh();
+    const started = performance.now();
+    const waiting = refreshShared(store, token, refresh, keepFor, timing);
+    await expect(failing).rejects.toBe(bug);
+    await expect(waiting).resolves.toMatchObject({ access_token: 'new-access' });
+    expect(performance.now() - started).toBeLessThan(timing.claimMs / 2);
+  });
+
+  it('gives a waiting process the outcome of the round it waited for, not an earlier failure', async () => {
+    const { store } = memoryStore();
+    const token = spentToken();
+    const refused = new ConnectorError(ConnectorErrorCodes.General, { reason: 'network' });
+    await expect(
+      refreshShared(store, token, () => Promise.reject(refused), keepFor, timing),
+    ).rejects.toBe(refused);
+    // The next round, with a process waiting on it while the failure of the first is still kept.
+    const next = refreshShared(store, token, xiaomiRefresh(), keepFor, timing);
+    await sleep(5);
+    const waiting = refreshShared(store, token, vi.fn(), keepFor, timing);
+    await expect(next).resolves.toMatchObject({ access_token: 'new-access' });
+    await expect(waiting).resolves.toMatchObject({ access_token: 'new-access' });
+  });
+
   it('lets another process ask at once after a fault of its own, and tells no one of it', async () => {
     const { store, writes } = memoryStore();
     const token = spentToken();
@@ -136,7 +174,9 @@ describe('refreshShared', () => {
       access_token: 'new-access',
     });
     expect(refresh).toHaveBeenCalledTimes(1);
-    expect(performance.now() - started).toBeGreaterThanOrEqual(3 * timing.claimMs - 30);
+    const waited = performance.now() - started;
+    expect(waited).toBeGreaterThanOrEqual(3 * timing.claimMs - 30);
+    expect(waited).toBeLessThan(4 * timing.claimMs);
   });
 
   it('claims for as long as one request to Xiaomi may take', async () => {

@@ -15,6 +15,8 @@ import {
 } from 'node:crypto';
 import { setTimeout as sleep } from 'node:timers/promises';
 import { ConnectorError, type ConnectorErrorCodes } from '@logto/connector-kit';
+import { redisCallLimit, timeLimits } from './constant.js';
+import { sharedStore } from './redis.js';
 
 /** Redis, as the coordination uses it. Each call is bounded in time and rejects when it fails. */
 export type SharedStore = {
@@ -72,8 +74,8 @@ const sealerOf = ({ clientId, refreshToken }: SpentToken) => {
         return JSON.parse(
           Buffer.concat([decipher.update(bytes.subarray(28)), decipher.final()]).toString(),
         );
-      } catch (error) {
-        throw new StoreUnavailable('A value in Redis does not open', { cause: error });
+      } catch {
+        throw new StoreUnavailable();
       }
     },
   };
@@ -84,8 +86,8 @@ type SharedFailure = { code: ConnectorErrorCodes; data: unknown };
 const fromStore = async <T>(call: Promise<T>) => {
   try {
     return await call;
-  } catch (error) {
-    throw new StoreUnavailable('Redis failed', { cause: error });
+  } catch {
+    throw new StoreUnavailable();
   }
 };
 
@@ -176,4 +178,17 @@ export const refreshShared = async <T>(
     }
   }
   return refresh();
+};
+
+/** A process that dies while it refreshes holds the others up no longer than one request takes. */
+const sharedTiming: Timing = { claimMs: timeLimits.request + redisCallLimit, pollMs: 50 };
+
+/** Refreshes once across Logto's processes where they share Logto's Redis, else in this one. */
+export const refreshEverywhere = async <T>(
+  token: SpentToken,
+  refresh: () => Promise<T>,
+  keepFor: (answer: T) => number,
+) => {
+  const store = await sharedStore();
+  return store ? refreshShared(store, token, refresh, keepFor, sharedTiming) : refresh();
 };

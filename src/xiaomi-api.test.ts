@@ -485,6 +485,23 @@ describe('email and phone', () => {
     expect(user.email).toBeUndefined();
   });
 
+  it('tells Logto’s log once for each kind of refusal, whatever Xiaomi’s words', async () => {
+    const warn = vi.spyOn(console, 'warn').mockReturnValue();
+    const refusals: [number, string | object][] = [
+      [200, openApiError(96099, 'not allowed')],
+      [200, openApiError(96099, 'still not allowed')],
+      [410, '<html>Gone</html>'],
+      [451, '<html>Unavailable</html>'],
+    ];
+    for (const [status, body] of refusals) {
+      grant('1 4 6');
+      replyContact(status, body);
+      replyProfile(200, mockProfileAnswer);
+      await signIn();
+    }
+    expect(warn).toHaveBeenCalledTimes(3);
+  });
+
   it.each([
     ['its own error', 200, openApiError(96005, 'no permission')],
     ['HTTP 404', 404, '<html>Not Found</html>'],

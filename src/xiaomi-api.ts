@@ -176,14 +176,23 @@ const openApiRequest = <T>(
 export const fetchProfile = (config: XiaomiConfig, accessToken: string) =>
   openApiRequest(profileEndpoint, config, accessToken, profileAnswerGuard);
 
-/** Xiaomi's refusals of phone and email already told to the admin, by what Xiaomi said. */
+/**
+ * Xiaomi's refusals of phone and email already told to the admin: by Xiaomi's code, the HTTP
+ * status or the reason, never Xiaomi's words, which may differ each time.
+ */
 const toldRefusals = new Set<string>();
 
-/** Tells the admin once per process, in Logto's log, that Xiaomi refuses phone and email. */
-const tellRefusalOnce = ({ errorDescription }: XiaomiErrorData) => {
-  if (!toldRefusals.has(errorDescription)) {
-    toldRefusals.add(errorDescription);
-    console.warn(`[connector-xiaomi-plus] ${logNotes.contactRefused} ${errorDescription}`);
+/** Tells the admin once per process and kind of refusal, in Logto's log. */
+const tellRefusalOnce = (data: XiaomiErrorData) => {
+  const kind =
+    data.reason === 'xiaomi_error'
+      ? `${data.code}`
+      : data.reason === 'http_status'
+        ? `${data.status}`
+        : data.reason;
+  if (!toldRefusals.has(kind)) {
+    toldRefusals.add(kind);
+    console.warn(`[connector-xiaomi-plus] ${logNotes.contactRefused} ${data.errorDescription}`);
   }
 };
 
