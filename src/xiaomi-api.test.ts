@@ -222,29 +222,6 @@ describe('the code exchange', () => {
   });
 });
 
-describe('a stumble on the code exchange', () => {
-  it('sends the code again when the connection never carried it, and the user signs in', async () => {
-    stumbles['a refused connection'](token());
-    replyToken(200, prefixed(mockTokenAnswer));
-    replyProfile(200, mockProfileAnswer);
-    await expect(signIn()).resolves.toMatchObject({ id: 'mock-union-id' });
-  });
-
-  it.each(spendingStumbles)(
-    'never sends the code again after %s: Xiaomi may have spent it',
-    async (stumble) => {
-      stumbles[stumble](token());
-      const again = replyToken(200, prefixed(mockTokenAnswer));
-      const error = await rejectionOf(signIn());
-      expect(error).toMatchObject({
-        code: ConnectorErrorCodes.General,
-        data: { endpoint: '/oauth2/token', attempts: attemptsOf(stumble, 1) },
-      });
-      expect(again.isDone()).toBe(false);
-    },
-  );
-});
-
 describe('the refresh', () => {
   const refreshed = {
     ...mockTokenAnswer,
@@ -288,21 +265,26 @@ describe('the refresh', () => {
   });
 });
 
-describe('a stumble on the refresh', () => {
-  const refreshed = { ...mockTokenAnswer, access_token: 'new-access' };
+describe.each([
+  ['the code exchange', 'code', signIn, { id: 'mock-union-id' }],
+  ['the refresh', 'refresh token', refresh, { access_token: mockAccessToken }],
+])('a stumble on %s', (_, spent, call, outcome) => {
+  beforeEach(() => {
+    replyProfile(200, mockProfileAnswer);
+  });
 
-  it('sends the refresh token again when the connection never carried it', async () => {
+  it(`sends the ${spent} again when the connection never carried it`, async () => {
     stumbles['a refused connection'](token());
-    replyToken(200, prefixed(refreshed));
-    await expect(refresh()).resolves.toMatchObject({ access_token: 'new-access' });
+    replyToken(200, prefixed(mockTokenAnswer));
+    await expect(call()).resolves.toMatchObject(outcome);
   });
 
   it.each(spendingStumbles)(
-    'never sends the refresh token again after %s: Xiaomi may have spent it',
+    `never sends the ${spent} again after %s: Xiaomi may have spent it`,
     async (stumble) => {
       stumbles[stumble](token());
-      const again = replyToken(200, prefixed(refreshed));
-      const error = await rejectionOf(refresh());
+      const again = replyToken(200, prefixed(mockTokenAnswer));
+      const error = await rejectionOf(call());
       expect(error).toMatchObject({
         code: ConnectorErrorCodes.General,
         data: { endpoint: '/oauth2/token', attempts: attemptsOf(stumble, 1) },
