@@ -230,7 +230,13 @@ it('getUserInfo yields the profile’s user or a known ConnectorError, never a s
         const pending: Record<string, Wire | undefined> = { ...stumbles };
         const asked = new Set<string>();
         vi.stubGlobal('fetch', async (request: Request) => {
-          const path = new URL(request.url).pathname;
+          const url = new URL(request.url);
+          const path = url.pathname;
+          // A read of an earlier run may still be sending again after its sign-in failed; it
+          // carries that run's access token and must not touch this run.
+          if (path !== '/oauth2/token' && url.searchParams.get('token') !== accessToken) {
+            throw new Error('A request of an earlier run');
+          }
           const wire = pending[path] ?? wires[path];
           if (!wire) {
             throw new Error(`Unexpected request to ${request.url}`);
