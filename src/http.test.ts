@@ -106,6 +106,7 @@ describe('requestXiaomi', () => {
   it('leaves the cause out of the sentence when the failure names none', async () => {
     token().replyWithError('socket closed');
     const error = await rejectionOf(requestToken());
+    expect(error.code).toBe(ConnectorErrorCodes.General);
     expect(error.data).toMatchObject({
       reason: 'network',
       cause: undefined,
@@ -140,6 +141,7 @@ describe('time limits', () => {
   it('ends an attempt whose body stops halfway, and says how many were made', async () => {
     profile().times(3).delayBody(1000).reply(200, okProfile);
     const error = await rejectionOf(requestProfile());
+    expect(error.code).toBe(ConnectorErrorCodes.General);
     expect(error.data).toMatchObject({
       reason: 'timeout',
       attempts: ['timeout', 'timeout', 'timeout'],
@@ -175,7 +177,7 @@ describe('time limits', () => {
     Object.assign(limits, { attempt: 200, request: 300 });
     const third = profile().times(3).delay(1000).reply(200, okProfile);
     const error = await rejectionOf(requestProfile());
-    expect(error.data).toMatchObject({ reason: 'timeout' });
+    expect(error).toMatchObject({ code: ConnectorErrorCodes.General, data: { reason: 'timeout' } });
     expect(error.data).toHaveProperty('attempts', ['timeout', 'timeout']);
     expect(third.isDone()).toBe(false);
   });
@@ -291,6 +293,7 @@ describe('sending a POST again', () => {
   it('stops after three connections that never carried it', async () => {
     const fourth = token().times(4).replyWithError(socketError('ECONNREFUSED'));
     const error = await rejectionOf(requestToken());
+    expect(error.code).toBe(ConnectorErrorCodes.General);
     expect(error.data).toMatchObject({
       reason: 'network',
       cause: 'ECONNREFUSED',
@@ -305,7 +308,10 @@ describe('sending a POST again', () => {
     async (code) => {
       token().replyWithError(socketError(code));
       const second = token().reply(200, '{}');
-      expect((await rejectionOf(requestToken())).data).toMatchObject({ attempts: [code] });
+      expect(await rejectionOf(requestToken())).toMatchObject({
+        code: ConnectorErrorCodes.General,
+        data: { reason: 'network', attempts: [code] },
+      });
       expect(second.isDone()).toBe(false);
     },
   );
@@ -324,7 +330,10 @@ describe('sending a POST again', () => {
     token().delay(1000).reply(200, '{}');
     const second = token().reply(200, '{}');
     const error = await rejectionOf(requestToken());
-    expect(error.data).toMatchObject({ reason: 'timeout', attempts: ['timeout'] });
+    expect(error).toMatchObject({
+      code: ConnectorErrorCodes.General,
+      data: { reason: 'timeout', attempts: ['timeout'] },
+    });
     expect(second.isDone()).toBe(false);
   });
 });
@@ -430,6 +439,9 @@ describe('readXiaomiAnswer', () => {
     const error = await rejectionOf(
       Promise.resolve().then(() => readXiaomiAnswer(answer(200, {}), echoing)),
     );
-    expect(error.data).toMatchObject({ code: 'x[redacted]', description: 'bad [redacted]' });
+    expect(error).toMatchObject({
+      code: ConnectorErrorCodes.General,
+      data: { code: 'x[redacted]', description: 'bad [redacted]' },
+    });
   });
 });

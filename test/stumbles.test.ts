@@ -171,6 +171,7 @@ describe('how long a user waits', () => {
     const error = await rejectionOf(connector.getUserInfo(data, noSession));
     const waited = performance.now() - started;
     expect(error).toMatchObject({
+      code: ConnectorErrorCodes.General,
       data: { reason: 'timeout', attempts: ['timeout', 'timeout'] },
     });
     expect(waited).toBeGreaterThanOrEqual(8000);
