@@ -6,11 +6,12 @@
 import { randomUUID } from 'node:crypto';
 import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
+import { setTimeout as sleep } from 'node:timers/promises';
 import { pathToFileURL } from 'node:url';
 import { expect } from 'vitest';
 import { kitDir, type RunningLogto } from './logto-server.js';
 import { authorizeAs } from './xiaomi-browser.js';
-import { demoApp } from './xiaomi-stand-in.js';
+import { demoApp, type XiaomiStandIn } from './xiaomi-stand-in.js';
 
 export type ManagementApi = <T = unknown>(
   method: string,
@@ -317,6 +318,15 @@ export const setUpXiaomiSignIn = async (logto: RunningLogto, config: Record<stri
     return { status: response.status, body: (await response.json()) as Record<string, unknown> };
   };
 
+  /** `count` reads of the stored token, one every `everyMs`, as an app's users would make them. */
+  const storedXiaomiTokens = (userToken: string, count: number, everyMs = 0) =>
+    Promise.all(
+      Array.from({ length: count }, async (_, index) => {
+        await sleep(index * everyMs);
+        return storedXiaomiToken(userToken);
+      }),
+    );
+
   const setConnectorConfig = (changed: Record<string, unknown>) =>
     api('PATCH', `/connectors/${connectorId}`, { config: changed });
 
@@ -331,8 +341,25 @@ export const setUpXiaomiSignIn = async (logto: RunningLogto, config: Record<stri
     failedSignIn,
     xiaomiIdentity,
     storedXiaomiToken,
+    storedXiaomiTokens,
     setConnectorConfig,
   };
 };
 
 export type XiaomiSignIn = Awaited<ReturnType<typeof setUpXiaomiSignIn>>;
+
+/**
+ * The Logto access token of `user`, signed in with Xiaomi access tokens that live `seconds`,
+ * once the stored one has expired. The stand-in goes on issuing such tokens until it is reset.
+ */
+export const signInWithExpiredXiaomiToken = async (
+  tenant: XiaomiSignIn,
+  standIn: XiaomiStandIn,
+  user: string,
+  seconds: number,
+) => {
+  standIn.knobs.accessTokenTtlSeconds = seconds;
+  const { tokens } = await tenant.signIn(atXiaomi(user));
+  await sleep(seconds * 1000 + 500);
+  return tokens.access_token;
+};

@@ -12,6 +12,7 @@ import {
   atXiaomi,
   connectorConfig,
   setUpXiaomiSignIn,
+  signInWithExpiredXiaomiToken,
   type XiaomiSignIn,
   xiaomiAppOfConfig,
 } from '../../harness/logto-api.js';
@@ -183,11 +184,8 @@ describe.each(logtoVersions)('inside Logto %s', (version) => {
   };
 
   /** The Logto access token of a user whose stored Xiaomi token lived `seconds` and has expired. */
-  const withExpiredXiaomiToken = async (seconds: number) => {
-    const { tokens } = await signInWithShortTokens(seconds);
-    await sleep(seconds * 1000 + 500);
-    return tokens.access_token;
-  };
+  const withExpiredXiaomiToken = (seconds: number) =>
+    signInWithExpiredXiaomiToken(tenant, standIn, lei.unionId, seconds);
 
   it('refreshes stored tokens with no redirectUri setting, one single-use token after another', async () => {
     try {
@@ -220,9 +218,7 @@ describe.each(logtoVersions)('inside Logto %s', (version) => {
       // Xiaomi is across the internet: its answer takes a while, as here.
       standIn.knobs.latencyMs = 800;
       const before = refreshes.length;
-      const reads = await Promise.all(
-        Array.from({ length: 5 }, () => tenant.storedXiaomiToken(userToken)),
-      );
+      const reads = await tenant.storedXiaomiTokens(userToken, 5);
       expect(reads.map(({ status }) => status)).toEqual([200, 200, 200, 200, 200]);
       expect(new Set(reads.map(({ body }) => body.access_token)).size).toBe(1);
       expect(refreshes.length - before).toBe(1);
@@ -235,15 +231,6 @@ describe.each(logtoVersions)('inside Logto %s', (version) => {
     }
   });
 
-  /** `count` reads of the stored token, one every `everyMs`, as an app's users would make them. */
-  const spreadReads = (userToken: string, count: number, everyMs: number) =>
-    Promise.all(
-      Array.from({ length: count }, async (_, index) => {
-        await sleep(index * everyMs);
-        return tenant.storedXiaomiToken(userToken);
-      }),
-    );
-
   it('answers every read spread across one refresh, with one Xiaomi refresh', async () => {
     try {
       const userToken = await withExpiredXiaomiToken(2);
@@ -251,7 +238,7 @@ describe.each(logtoVersions)('inside Logto %s', (version) => {
       standIn.knobs.accessTokenTtlSeconds = 3600;
       standIn.knobs.latencyMs = 600;
       const before = refreshes.length;
-      const reads = await spreadReads(userToken, 120, 10);
+      const reads = await tenant.storedXiaomiTokens(userToken, 120, 10);
       const statuses = reads.map(({ status }) => status);
       expect(statuses.filter((status) => status !== 200)).toEqual([]);
       expect(refreshes.length - before).toBe(1);
@@ -302,7 +289,7 @@ describe.each(logtoVersions)('inside Logto %s', (version) => {
       const userToken = await withExpiredXiaomiToken(1);
       standIn.knobs.refuseRefreshTokens = true;
       standIn.knobs.latencyMs = 300;
-      const reads = await spreadReads(userToken, 10, 60);
+      const reads = await tenant.storedXiaomiTokens(userToken, 10, 60);
       expect(reads.map(({ status }) => status)).toEqual(Array(10).fill(401));
       for (const { body } of reads) {
         expect(body).toMatchObject({
