@@ -120,12 +120,16 @@ const expectExperience = async (
 
 /**
  * A Logto tenant set up for Xiaomi sign-in, as an admin does it with the Management API: the
- * connector created with `config` (token storage on), offered on the sign-in page beside
+ * connector created with `config` (token storage on, unless `tokenStorage` is false), offered on the sign-in page beside
  * username and password, the Account Center on with social linking, and an SPA app whose users
  * sign in with it. Sign-ins come back to `<endpoint>/callback/<connector id>`, as on Logto's
  * own sign-in page.
  */
-export const setUpXiaomiSignIn = async (logto: RunningLogto, config: Record<string, unknown>) => {
+export const setUpXiaomiSignIn = async (
+  logto: RunningLogto,
+  config: Record<string, unknown>,
+  { tokenStorage = true } = {},
+) => {
   const token = await kit.getManagementToken({
     adminEndpoint: logto.adminEndpoint,
     appId: logto.m2mAppId,
@@ -135,7 +139,7 @@ export const setUpXiaomiSignIn = async (logto: RunningLogto, config: Record<stri
   const { id: connectorId, target } = await api<{ id: string; target: string }>(
     'POST',
     '/connectors',
-    { connectorId: 'xiaomi-universal', config, enableTokenStorage: true },
+    { connectorId: 'xiaomi-universal', config, enableTokenStorage: tokenStorage },
   );
   await kit.enableSocialSignIn(api, { target });
   await api('PATCH', '/account-center', { enabled: true, fields: { social: 'Edit' } });

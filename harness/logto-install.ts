@@ -1,12 +1,12 @@
 /**
  * The ways an admin installs this package into a Logto instance, each as the README writes it:
  * the tarball into an instance from `logto init`, the README's Dockerfile on an instance laid out
- * like Logto's Docker image, and by name from an npm registry; and the way back when both the
- * official connector and this one are installed.
+ * like Logto's Docker image, and by name from an npm registry; the way back when both the
+ * official connector and this one are installed, and the way back to the official connector.
  */
 import { execFile } from 'node:child_process';
 import { existsSync, readFileSync } from 'node:fs';
-import { copyFile, cp, mkdir, rename, rm, symlink } from 'node:fs/promises';
+import { copyFile, cp, mkdir, readFile, rename, rm, symlink, writeFile } from 'node:fs/promises';
 import { dirname, join, resolve } from 'node:path';
 import { promisify } from 'node:util';
 import { packageRoot } from './logto-loader.js';
@@ -59,6 +59,13 @@ export const holdOfficialConnector = async (instance: string) => {
     await inInstance(instance, 'npm run cli connector add @logto/connector-xiaomi');
   }
 };
+
+/** The README's way back to the official connector that the Logto release ships. */
+export const goBackAsReadmeSays = (instance: string) =>
+  inInstance(
+    instance,
+    readmeBlock('bash', 'connector remove connector-xiaomi-plus').trim().split('\n').join(' && '),
+  );
 
 /** A README block of commands run in the instance as one `&&` chain, the tarball's path filled in. */
 const runReadmeCommands = (instance: string, block: string, tarball: string) =>
@@ -129,11 +136,24 @@ export const buildReadmeDockerfile = async (instance: string) => {
 
 const imageRemoves = ['pnpm-lock.yaml', 'pnpm-workspace.yaml'];
 
+/** Makes the connector in `folder` name connector-kit as a release's own connectors do. */
+const declareKitAsWorkspace = async (folder: string) => {
+  const file = join(folder, 'package.json');
+  const manifest = JSON.parse(await readFile(file, 'utf8')) as {
+    dependencies: Record<string, string>;
+  };
+  manifest.dependencies['@logto/connector-kit'] = 'workspace:^';
+  await writeFile(file, JSON.stringify(manifest, null, 2));
+};
+
 /**
  * Lays the instance out as Logto's Dockerfile leaves its image: the official Xiaomi connector's
  * package among the connector sources in packages/connectors, with its dependencies at hand (the
  * image installs them per package; here they are core's, which include all it needs), linked into
  * the connectors folder by `logto connector link` (a relative symlink), and no `pnpm-*.yaml`.
+ * The kit's Logto ships no official connector, so npm's 1.2.5 stands in for the release's own
+ * copy, which names connector-kit as a workspace package (`workspace:^`): Logto's loader takes
+ * that from any release, with no override of its version check.
  * Returns the undo.
  */
 export const layOutLikeImage = async (instance: string) => {
@@ -143,6 +163,7 @@ export const layOutLikeImage = async (instance: string) => {
   await cp(join(packageRoot, 'node_modules/@logto/connector-xiaomi'), officialSourceDir(instance), {
     recursive: true,
   });
+  await declareKitAsWorkspace(officialSourceDir(instance));
   await symlink(
     join(instance, 'packages/core/node_modules'),
     join(officialSourceDir(instance), 'node_modules'),

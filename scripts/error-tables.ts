@@ -1,5 +1,5 @@
 /**
- * The admin guides' error tables, made from src/errors.ts: every Logto error, `reason` and hint
+ * The admin guides' error tables and log table, made from src/errors.ts: every Logto error, `reason` and hint
  * in them is read from the errors the connector builds, so a changed hint or code reaches both
  * guides through `npm run docs`, and `test/admin-guides.test.ts` fails until it has. The Chinese
  * guide carries each hint in Chinese: `zhHints` holds the translation of each English hint, keyed
@@ -9,17 +9,18 @@ import { readFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { type ConnectorError, ConnectorErrorCodes } from '@logto/connector-kit';
 import { packageRoot } from '../harness/logto-loader.js';
-import { profileEndpoint, tokenEndpoint } from '../src/constant.js';
+import { profileEndpoint, redisCallLimit, tokenEndpoint } from '../src/constant.js';
 import {
   httpStatusError,
-  invalidResponse,
-  invalidSettings,
+  invalidResponseError,
+  invalidSettingsError,
   isXiaomiError,
-  refreshTokenNotOurs,
-  timedOut,
+  logNotes,
+  networkError,
+  redirectUriUnknownError,
+  timeoutError,
   unknownXiaomiError,
-  unreachable,
-  unusableCallback,
+  unusableCallbackError,
   type XiaomiErrorData,
   xiaomiErrors,
 } from '../src/errors.js';
@@ -32,8 +33,8 @@ export const zhHints: Readonly<Record<string, string>> = {
     '检查 clientId 是否为一个存在的小米应用的 AppID，且该应用已开通账号服务。',
   'Xiaomi found a parameter missing or malformed; report this to the connector’s maintainers.':
     '小米认为某个参数缺失或格式不对；请反馈给本连接器的维护者。',
-  'Check that clientSecret is the AppSecret of the app whose AppID is clientId.':
-    '检查 clientSecret 是否为 AppID 等于 clientId 的那个应用的 AppSecret。',
+  'Check that clientSecret is the AppSecret of the app whose AppID is clientId. Xiaomi says the same of a secret sent without URL encoding, which this connector always applies.':
+    '检查 clientSecret 是否为 AppID 等于 clientId 的那个应用的 AppSecret。未经 URL 编码发送的密钥小米也这样回答，而本连接器总会编码。',
   'The authorization was not accepted; the user should sign in again.':
     '小米没有接受这次授权；用户应重新登录。',
   'The Xiaomi app lacks this permission; apply for it in the Xiaomi console.':
@@ -46,8 +47,8 @@ export const zhHints: Readonly<Record<string, string>> = {
     '访问令牌无效或已过期；用户应重新登录。',
   'The refresh token is invalid, used or expired; the user should sign in again.':
     '刷新令牌无效、已用过或已过期；用户应重新登录。',
-  'Register at Xiaomi each Redirect URI the Console shows on the connector’s page, for every custom domain too.':
-    '在小米登记控制台中连接器页面上列出的每个重定向 URI，每个自定义域名也要登记。',
+  'Register at Xiaomi each Redirect URI the Console shows, separated by ;. Keep them in lower case. Register http and https apart, and every custom domain too.':
+    '在小米登记控制台列出的每个重定向 URI，多个之间用 ; 分隔。请保持小写。http 和 https 要分别登记，每个自定义域名也要登记。',
   'Xiaomi refused the response type; report this to the connector’s maintainers.':
     '小米拒绝了响应类型；请反馈给本连接器的维护者。',
   'The user (or Xiaomi) refused the authorization; the user can try again.':
@@ -73,16 +74,28 @@ export const zhHints: Readonly<Record<string, string>> = {
     '在控制台中本连接器的页面上改正这里列出的配置项：clientId 和 clientSecret 是 AppID 和 AppSecret（文本）；scope 是以空格分隔的小米 scope 编号。',
 };
 
-const hintIn = (language: Language, hint: string) => {
+/** When each of the connector's log lines is written, in Chinese (the lines stay English). */
+export const zhLogOnce: Readonly<Record<string, string>> = {
+  'Once per Logto process for each kind of refusal: each Xiaomi code, HTTP status or failure.':
+    '每个 Logto 进程对每一种拒绝写一次：每个小米错误码、HTTP 状态或失败各一次。',
+  [logNotes.redisAway.once]:
+    `每个 Logto 进程在一次 Redis 调用失败或超过 ${redisCallLimit} 毫秒时写一次，直到 Redis 重新连上之前不再写。`,
+  'Once per Logto process when Redis reconnects after that line.':
+    '每个 Logto 进程在写过上一行之后、Redis 重新连上时写一次。',
+};
+
+const translate = (language: Language, text: string, chinese: Readonly<Record<string, string>>) => {
   if (language === 'en') {
-    return hint;
+    return text;
   }
-  const translated = zhHints[hint];
+  const translated = chinese[text];
   if (!translated) {
-    throw new Error(`scripts/error-tables.ts has no Chinese for the hint: ${hint}`);
+    throw new Error(`scripts/error-tables.ts has no Chinese for: ${text}`);
   }
   return translated;
 };
+
+const hintIn = (language: Language, hint: string) => translate(language, hint, zhHints);
 
 /** A cell's text as Markdown shows it: `<…>` would be read as an HTML tag, `|` as a new cell. */
 const cell = (text: string) => text.replace(/[<>|]/g, (char) => `\\${char}`);
@@ -124,11 +137,11 @@ const thrice = (attempt: string) => [attempt, attempt, attempt];
  * sentence, as the admin reads it in Logto.
  */
 export const otherFailures: ConnectorError[][] = [
-  [invalidSettings([{ path: 'clientSecret', message: 'Required' }])],
-  [unusableCallback('only state')],
-  [timedOut(profileUrl, ['timeout', 'timeout'])],
-  [unreachable(tokenUrl, 'ECONNREFUSED', thrice('ECONNREFUSED'))],
-  [refreshTokenNotOurs()],
+  [invalidSettingsError([{ path: 'clientSecret', message: 'Required' }])],
+  [unusableCallbackError('only state')],
+  [timeoutError(profileUrl, ['timeout', 'timeout'])],
+  [networkError(tokenUrl, 'ECONNREFUSED', thrice('ECONNREFUSED'))],
+  [redirectUriUnknownError()],
   [
     httpStatusError(tokenUrl, 400, SocialAuthCodeInvalid, ['HTTP 400']),
     httpStatusError(tokenUrl, 400, SocialAccessTokenInvalid, ['HTTP 400']),
@@ -136,8 +149,8 @@ export const otherFailures: ConnectorError[][] = [
   [httpStatusError(profileUrl, 401, SocialAccessTokenInvalid, ['HTTP 401'])],
   [httpStatusError(profileUrl, 404, General, ['HTTP 404'])],
   [httpStatusError(profileUrl, 503, General, thrice('HTTP 503'))],
-  [invalidResponse(tokenUrl, 'not_json', ['HTTP 200'])],
-  [invalidResponse(tokenUrl, 'unexpected_shape', ['HTTP 200'])],
+  [invalidResponseError(tokenUrl, 'not_json', ['HTTP 200'])],
+  [invalidResponseError(tokenUrl, 'unexpected_shape', ['HTTP 200'])],
 ];
 
 /** The declared data of one of this connector's errors. */
@@ -168,17 +181,37 @@ const otherTable = (language: Language) =>
     }),
   );
 
-/** Each guide, and the lines its two tables follow. */
+/** The lines the connector writes to Logto's log, and when it writes each. */
+const logTable = (language: Language) =>
+  table(
+    language === 'en'
+      ? ['the line, after `[connector-xiaomi-plus]`', 'written']
+      : ['日志行（在 `[connector-xiaomi-plus]` 之后）', '何时写'],
+    Object.values(logNotes).map(({ line, once }) => [
+      `"${cell(line)}"`,
+      cell(translate(language, once, zhLogOnce)),
+    ]),
+  );
+
+/** Each guide, and the lines its three tables follow. */
 export const guides = [
   {
     language: 'en',
     file: 'docs/admin-guide.md',
-    leads: ["Xiaomi's own errors (`reason`: `xiaomi_error`):", 'Failures without a Xiaomi code:'],
+    leads: [
+      "Xiaomi's own errors (`reason`: `xiaomi_error`):",
+      'Failures without a Xiaomi code:',
+      "**Logto's log.** The connector writes only these lines there:",
+    ],
   },
   {
     language: 'zh-CN',
     file: 'docs/admin-guide.zh-CN.md',
-    leads: ['小米自己的错误（`reason` 为 `xiaomi_error`）：', '没有小米错误码的失败：'],
+    leads: [
+      '小米自己的错误（`reason` 为 `xiaomi_error`）：',
+      '没有小米错误码的失败：',
+      '**Logto 日志。** 连接器只在日志中写以下英文行：',
+    ],
   },
 ] as const;
 
@@ -193,20 +226,21 @@ const replaceTableAfter = (text: string, lead: string, newTable: string) => {
   return [...lines.slice(0, start), newTable, ...lines.slice(end)].join('\n');
 };
 
-/** A guide as it should read: its text with both error tables made anew. */
+/** A guide as it should read: its text with its tables made anew from src/errors.ts. */
 export const guideWithTables = ({ language, file, leads }: (typeof guides)[number]) => {
   const text = readFileSync(join(packageRoot, file), 'utf8');
-  const [xiaomiLead, otherLead] = leads;
-  return replaceTableAfter(
-    replaceTableAfter(text, xiaomiLead, xiaomiTable(language)),
-    otherLead,
-    otherTable(language),
-  );
+  const [xiaomiLead, otherLead, logLead] = leads;
+  const tables: [string, string][] = [
+    [xiaomiLead, xiaomiTable(language)],
+    [otherLead, otherTable(language)],
+    [logLead, logTable(language)],
+  ];
+  return tables.reduce((guide, [lead, newTable]) => replaceTableAfter(guide, lead, newTable), text);
 };
 
 if (process.argv[1]?.endsWith('error-tables.ts')) {
   for (const guide of guides) {
     writeFileSync(join(packageRoot, guide.file), guideWithTables(guide));
-    console.log(`${guide.file}: error tables written from src/errors.ts`);
+    console.log(`${guide.file}: error and log tables written from src/errors.ts`);
   }
 }

@@ -4,12 +4,16 @@ import {
   ConnectorPlatform,
 } from '@logto/connector-kit';
 
+// Ref: https://dev.mi.com/xiaomihyperos/documentation/detail?pId=1708
 export const authorizationEndpoint = 'https://account.xiaomi.com/oauth2/authorize';
+// Ref: https://dev.mi.com/xiaomihyperos/documentation/detail?pId=1708
 export const tokenEndpoint = 'https://account.xiaomi.com/oauth2/token';
+// Ref: https://dev.mi.com/xiaomihyperos/documentation/detail?pId=1517
 export const profileEndpoint = 'https://open.account.xiaomi.com/user/profile';
+// Ref: https://dev.mi.com/docs/passport/ (Xiaomi's older pages: the current ones dropped it)
 export const phoneAndEmailEndpoint = 'https://open.account.xiaomi.com/user/phoneAndEmail';
 
-/** Xiaomi puts this literal before the JSON of every token endpoint answer. */
+/** Xiaomi puts this literal before the JSON of every token endpoint response. */
 export const xiaomiJsonPrefix = '&&&START&&&';
 
 /** The scope of `user/profile`: without it nobody can sign in, so every request carries it. */

@@ -1,6 +1,6 @@
 /** A fault in this package's own email and phone handling is not Xiaomi's: it must not be hidden. */
 import { expect, it, vi } from 'vitest';
-import { mockProfileAnswer, mockTokenAnswer, prefixed, signIn } from '../test/fixtures.js';
+import { mockProfileResponse, mockTokenResponse, prefixed, signIn } from '../test/fixtures.js';
 import { interceptXiaomi, replyContact, replyProfile, replyToken } from '../test/xiaomi-nock.js';
 
 vi.mock('./contact.js', async (importOriginal) => ({
@@ -13,8 +13,8 @@ vi.mock('./contact.js', async (importOriginal) => ({
 interceptXiaomi();
 
 it('lets an error of its own surface instead of signing the user in without a phone', async () => {
-  replyToken(200, prefixed({ ...mockTokenAnswer, scope: '1 4' }));
-  replyProfile(200, mockProfileAnswer);
+  replyToken(200, prefixed({ ...mockTokenResponse, scope: '1 4' }));
+  replyProfile(200, mockProfileResponse);
   replyContact(200, { result: 'ok', data: { phone: '+8613800138000' } });
   await expect(signIn()).rejects.toThrow(new TypeError('phone metadata missing'));
 });

@@ -3,7 +3,7 @@ import { describe, expect, it } from 'vitest';
 import {
   mockAccessToken,
   mockClientSecret,
-  mockTokenAnswer,
+  mockTokenResponse,
   oauthError,
   openApiError,
   prefixed,
@@ -80,7 +80,7 @@ describe.each(table)('Xiaomi error %i (%s)', (code, name, connectorCode, hintWor
   });
 
   it('from the open API, whatever the HTTP status', async () => {
-    replyToken(200, prefixed(mockTokenAnswer));
+    replyToken(200, prefixed(mockTokenResponse));
     replyProfile(code % 2 ? 403 : 200, openApiError(code, description));
     expect(await rejectionOf(signIn())).toMatchObject(expected);
   });
@@ -109,7 +109,7 @@ describe('answers outside the table', () => {
   );
 
   it('reports an open API error without a code as General, and says so', async () => {
-    replyToken(200, prefixed(mockTokenAnswer));
+    replyToken(200, prefixed(mockTokenResponse));
     replyProfile(200, { result: 'error' });
     const error = await rejectionOf(signIn());
     expect(error).toMatchObject({ code: General, data: { name: 'UNKNOWN' } });
@@ -156,7 +156,7 @@ describe('secrets Xiaomi echoes', () => {
   });
 
   it('hides the access token in an open API error, its code included', async () => {
-    replyToken(200, prefixed(mockTokenAnswer));
+    replyToken(200, prefixed(mockTokenResponse));
     replyProfile(200, openApiError(`x${mockAccessToken}`, mockAccessToken));
     const error = await rejectionOf(signIn());
     expect(error.data).toMatchObject({ code: 'x[redacted]', description: '[redacted]' });

@@ -1,4 +1,5 @@
 import { ConnectorError, ConnectorErrorCodes } from '@logto/connector-kit';
+import { redisCallLimit } from './constant.js';
 
 const { General, InvalidConfig, InvalidResponse, SocialAuthCodeInvalid, SocialAccessTokenInvalid } =
   ConnectorErrorCodes;
@@ -104,6 +105,7 @@ const accessDenied = entry(
   'The user (or Xiaomi) refused the authorization; the user can try again.',
 );
 
+// Ref: https://dev.mi.com/xiaomihyperos/documentation/detail?pId=1708
 /**
  * Every Xiaomi error code the connector knows, shared by the callback, the token endpoint and the
  * open API. Keys are strings because the callback sends codes as text; a Map, because an object
@@ -124,7 +126,7 @@ export const xiaomiErrors: ReadonlyMap<string, XiaomiErrorEntry> = new Map(
     '96003': entry(
       InvalidConfig,
       'OA_INVALID_CLIENT',
-      'Check that clientSecret is the AppSecret of the app whose AppID is clientId.',
+      'Check that clientSecret is the AppSecret of the app whose AppID is clientId. Xiaomi says the same of a secret sent without URL encoding, which this connector always applies.',
     ),
     '96004': entry(
       SocialAuthCodeInvalid,
@@ -159,7 +161,7 @@ export const xiaomiErrors: ReadonlyMap<string, XiaomiErrorEntry> = new Map(
     '96010': entry(
       InvalidConfig,
       'OA_INVALID_REDIRECT_URI',
-      'Register at Xiaomi each Redirect URI the Console shows on the connector’s page, for every custom domain too.',
+      'Register at Xiaomi each Redirect URI the Console shows, separated by ;. Keep them in lower case. Register http and https apart, and every custom domain too.',
     ),
     '96011': entry(
       General,
@@ -201,14 +203,23 @@ export const failureHints = {
     'Correct the settings named here on the connector’s page in the Console: clientId and clientSecret are the AppID and AppSecret, as text; scope is Xiaomi scope ids separated by spaces.',
 } as const;
 
-/** What the connector tells Logto's log, each line once (see where each is used). */
+/**
+ * What the connector tells Logto's log, and when: `once` is the rule the code that writes the line
+ * keeps. These are the words of record: both admin guides carry them (a test compares them).
+ */
 export const logNotes = {
-  contactRefused:
-    'Users sign in without phone and email, since Xiaomi does not give them to this app:',
-  redisAway:
-    'Redis (REDIS_URL) cannot be reached: until it can, each Logto process refreshes stored Xiaomi tokens on its own',
-  redisBack:
-    'Redis (REDIS_URL) can be reached again: Logto processes share the refreshes of stored Xiaomi tokens.',
+  contactRefused: {
+    line: 'Users sign in without phone and email, since Xiaomi does not give them to this app:',
+    once: 'Once per Logto process for each kind of refusal: each Xiaomi code, HTTP status or failure.',
+  },
+  redisAway: {
+    line: 'Redis (REDIS_URL) cannot be reached: until it can, each Logto process refreshes stored Xiaomi tokens on its own',
+    once: `Once per Logto process when a call to Redis fails or takes over ${redisCallLimit} ms, then not again until Redis has reconnected.`,
+  },
+  redisBack: {
+    line: 'Redis (REDIS_URL) can be reached again: Logto processes share the refreshes of stored Xiaomi tokens.',
+    once: 'Once per Logto process when Redis reconnects after that line.',
+  },
 } as const;
 
 /** Xiaomi's own error, as read from a callback or an answer. */
@@ -244,7 +255,7 @@ const wireFailure = (url: URL, attempts: string[]): WireFailure => ({
   attempts,
 });
 
-export const timedOut = (url: URL, attempts: string[]) =>
+export const timeoutError = (url: URL, attempts: string[]) =>
   explained(
     General,
     `Xiaomi did not answer ${place(url)} in time${afterAttempts(attempts)}`,
@@ -252,7 +263,7 @@ export const timedOut = (url: URL, attempts: string[]) =>
     { reason: 'timeout', ...wireFailure(url, attempts) },
   );
 
-export const unreachable = (url: URL, cause: string | undefined, attempts: string[]) =>
+export const networkError = (url: URL, cause: string | undefined, attempts: string[]) =>
   explained(
     General,
     `The Logto server could not connect to ${place(url)}${cause ? ` (${cause})` : ''}${afterAttempts(attempts)}`,
@@ -278,7 +289,11 @@ const unreadable = {
   unexpected_shape: 'the body lacks the expected fields',
 } as const;
 
-export const invalidResponse = (url: URL, reason: keyof typeof unreadable, attempts: string[]) =>
+export const invalidResponseError = (
+  url: URL,
+  reason: keyof typeof unreadable,
+  attempts: string[],
+) =>
   explained(
     InvalidResponse,
     `Xiaomi’s answer from ${place(url)} could not be read (${unreadable[reason]})${afterAttempts(attempts)}`,
@@ -287,7 +302,7 @@ export const invalidResponse = (url: URL, reason: keyof typeof unreadable, attem
   );
 
 /** A callback that carries neither Xiaomi's code nor its error; `received` says what it held. */
-export const unusableCallback = (received: string) =>
+export const unusableCallbackError = (received: string) =>
   explained(
     General,
     `Logto passed a callback without Xiaomi’s code or error (it held ${received})`,
@@ -296,7 +311,7 @@ export const unusableCallback = (received: string) =>
   );
 
 /** A stored refresh token this connector did not wrap: Xiaomi cannot refresh it without its URI. */
-export const refreshTokenNotOurs = () =>
+export const redirectUriUnknownError = () =>
   explained(
     SocialAccessTokenInvalid,
     'This stored Xiaomi token was not stored by this connector and cannot be refreshed',
@@ -304,7 +319,7 @@ export const refreshTokenNotOurs = () =>
     { reason: 'redirect_uri_unknown' },
   );
 
-export const invalidSettings = (issues: ConfigIssue[]) =>
+export const invalidSettingsError = (issues: ConfigIssue[]) =>
   explained(
     InvalidConfig,
     `The Xiaomi connector settings are invalid (${issues

@@ -4,7 +4,12 @@ import { z } from 'zod';
 import { mockAccessToken, mockClientId, mockClientSecret, rejectionOf } from '../test/fixtures.js';
 import { account, interceptXiaomi, openApi, socketError } from '../test/xiaomi-nock.js';
 import { failureHints } from './errors.js';
-import { type AnswerReading, readXiaomiAnswer, requestXiaomi, type XiaomiAnswer } from './http.js';
+import {
+  type ResponseReading,
+  readXiaomiResponse,
+  requestXiaomi,
+  type XiaomiResponse,
+} from './http.js';
 
 const tokenRequest = {
   method: 'post',
@@ -38,6 +43,20 @@ vi.mock('./constant.js', async (importOriginal) => ({
 }));
 
 interceptXiaomi();
+
+/**
+ * Records the waits ky asks for before sending again, and lets them pass at once: every timer but
+ * the time limits. The time limits keep their own course.
+ */
+const recordWaits = () => {
+  const realSetTimeout = globalThis.setTimeout;
+  const isLimit = (ms?: number) => ms === limits.attempt || ms === limits.request;
+  const spy = vi
+    .spyOn(globalThis, 'setTimeout')
+    .mockImplementation(((run: () => void, ms?: number) =>
+      realSetTimeout(run, isLimit(ms) ? ms : 0)) as typeof setTimeout);
+  return () => spy.mock.calls.map(([, ms]) => ms).filter((ms) => !isLimit(ms));
+};
 
 describe('requestXiaomi', () => {
   it('strips the prefix, even after leading whitespace', async () => {
@@ -234,11 +253,11 @@ describe('sending a read again', () => {
   });
 
   it('waits the second a Retry-After asks for', async () => {
+    const waits = recordWaits();
     profile().reply(503, gatewayPage, { 'retry-after': '1' });
     profile().reply(200, okProfile);
-    const started = performance.now();
     await expect(requestProfile()).resolves.toMatchObject({ attempts: ['HTTP 503', 'HTTP 200'] });
-    expect(performance.now() - started).toBeGreaterThanOrEqual(990);
+    expect(waits()).toEqual([1000]);
   });
 
   it.each([
@@ -260,20 +279,21 @@ describe('sending a read again', () => {
   });
 
   it('backs off 0.3 s, then 0.6 s, each wait at most', async () => {
+    const waits = recordWaits();
     vi.spyOn(Math, 'random').mockReturnValue(1);
     profile().times(3).reply(502, gatewayPage);
-    const started = performance.now();
     await requestProfile();
-    expect(performance.now() - started).toBeGreaterThanOrEqual(890);
+    expect(waits()).toEqual([300, 600]);
   });
 
   it('draws each wait at random below that (full jitter)', async () => {
+    const waits = recordWaits();
     vi.spyOn(Math, 'random').mockReturnValue(0.1);
     profile().times(3).reply(502, gatewayPage);
-    const started = performance.now();
     await requestProfile();
-    // 0.1 of the 0.9 s: far below the whole, however slow the machine.
-    expect(performance.now() - started).toBeLessThan(600);
+    const [first, second] = waits();
+    expect(first).toBeCloseTo(30);
+    expect(second).toBeCloseTo(60);
   });
 });
 
@@ -338,16 +358,16 @@ describe('sending a POST again', () => {
   });
 });
 
-describe('readXiaomiAnswer', () => {
+describe('readXiaomiResponse', () => {
   const url = new URL('https://account.xiaomi.com/oauth2/token');
-  const answer = (status: number, body: unknown): XiaomiAnswer => ({
+  const answer = (status: number, body: unknown): XiaomiResponse => ({
     url,
     status,
     body,
     secrets: [mockClientSecret],
     attempts: ['HTTP 502', `HTTP ${status}`],
   });
-  const reading: AnswerReading<{ value: string }> = {
+  const reading: ResponseReading<{ value: string }> = {
     readError: (body) =>
       (body as { failed?: boolean } | undefined)?.failed ? { code: 96003 } : undefined,
     refusedCode: (status) =>
@@ -357,12 +377,14 @@ describe('readXiaomiAnswer', () => {
     guard: z.object({ value: z.string() }),
   };
   const read = (status: number, body: unknown) =>
-    Promise.resolve().then(() => readXiaomiAnswer(answer(status, body), reading));
+    Promise.resolve().then(() => readXiaomiResponse(answer(status, body), reading));
   const refused = 'Xiaomi refused the request without saying why; try signing in again.';
   const serverError = 'Xiaomi had a server error; try again later.';
 
   it('returns the guarded body of a good answer', () => {
-    expect(readXiaomiAnswer(answer(200, { value: 'v', more: 1 }), reading)).toEqual({ value: 'v' });
+    expect(readXiaomiResponse(answer(200, { value: 'v', more: 1 }), reading)).toEqual({
+      value: 'v',
+    });
   });
 
   it.each([200, 400, 503])(
@@ -432,12 +454,12 @@ describe('readXiaomiAnswer', () => {
   });
 
   it('hides the request’s secrets that Xiaomi echoes in its error', async () => {
-    const echoing: AnswerReading<unknown> = {
+    const echoing: ResponseReading<unknown> = {
       ...reading,
       readError: () => ({ code: `x${mockClientSecret}`, description: `bad ${mockClientSecret}` }),
     };
     const error = await rejectionOf(
-      Promise.resolve().then(() => readXiaomiAnswer(answer(200, {}), echoing)),
+      Promise.resolve().then(() => readXiaomiResponse(answer(200, {}), echoing)),
     );
     expect(error).toMatchObject({
       code: ConnectorErrorCodes.General,

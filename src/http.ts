@@ -1,6 +1,6 @@
 /**
  * Xiaomi's wire: one request helper for every endpoint, which sends again what is safe to send
- * again, and the reading of Xiaomi's answers, whose quirks (a `&&&START&&&` prefix, errors in
+ * again, and the reading of Xiaomi's responses, whose quirks (a `&&&START&&&` prefix, errors in
  * HTTP 200 bodies) are the same everywhere.
  */
 import { ConnectorErrorCodes } from '@logto/connector-kit';
@@ -9,9 +9,9 @@ import type { ZodType, ZodTypeDef } from 'zod';
 import { maxAttempts, timeLimits, xiaomiJsonPrefix } from './constant.js';
 import {
   httpStatusError,
-  invalidResponse,
-  timedOut,
-  unreachable,
+  invalidResponseError,
+  networkError,
+  timeoutError,
   type XiaomiErrorData,
   type XiaomiFailure,
   xiaomiError,
@@ -27,27 +27,27 @@ export type XiaomiRequest = {
   params: Record<string, string>;
 };
 
-export type XiaomiAnswer = {
+export type XiaomiResponse = {
   url: URL;
   status: number;
   /** The parsed JSON, exactly as Xiaomi sent it, or `undefined` when the body is not JSON. */
   body: unknown;
-  /** The secret values the request carried, to keep out of any error about its answer. */
+  /** The secret values the request carried, to keep out of any error about its response. */
   secrets: string[];
   /** What each attempt got, for the error that may follow. */
   attempts: string[];
 };
 
-/** How to read one endpoint's answers. */
-export type AnswerReading<T> = {
+/** How to read one endpoint's responses. */
+export type ResponseReading<T> = {
   /** Finds Xiaomi's own error in a body, whatever the HTTP status. */
   readError: (body: unknown) => XiaomiFailure | undefined;
-  /** The ConnectorError code for a 4xx answer that carries no readable Xiaomi error. */
+  /** The ConnectorError code for a 4xx response that carries no readable Xiaomi error. */
   refusedCode: (status: number) => ConnectorErrorCodes;
   guard: ZodType<T, ZodTypeDef, unknown>;
 };
 
-/** What one attempt got: Xiaomi's answer, or what ended it without one. */
+/** What one attempt got: Xiaomi's response, or what ended it without one. */
 type Attempt =
   | { status: number; body: unknown; retryAfter: string | null }
   | { failure: 'timeout' | 'network'; cause?: string };
@@ -138,7 +138,7 @@ const attemptRecordedIn =
  * no connection in time, a proxy that refused the tunnel (undici's RequestAbortedError, which a
  * fetch meets only there: our own time limits abort with a TimeoutError). Xiaomi cannot have read
  * a code or a refresh token sent this way, so these alone are worth a POST again. A reset, a
- * closed socket, a timeout or any answer may come after Xiaomi read it: a POST then is final.
+ * closed socket, a timeout or any response may come after Xiaomi read it: a POST then is final.
  */
 const unsentCauses: ReadonlySet<string | undefined> = new Set([
   'ECONNREFUSED',
@@ -175,7 +175,7 @@ const retryAfterMs = (value: string) => {
 const resendWhenSafe = (
   method: XiaomiRequest['method'],
   attempts: Attempt[],
-  readError: AnswerReading<unknown>['readError'],
+  readError: ResponseReading<unknown>['readError'],
 ): RetryOptions => ({
   limit: maxAttempts - 1,
   // POST is listed so that `shouldRetry` decides for it; ky's own rules never send one again.
@@ -200,12 +200,12 @@ const resendWhenSafe = (
 /**
  * Sends one request to Xiaomi, again where that is safe, within `timeLimits`, and returns what
  * its last attempt got. Network failures and timeouts become ConnectorErrors here; HTTP statuses
- * are left to `readXiaomiAnswer`.
+ * are left to `readXiaomiResponse`.
  */
 export const requestXiaomi = async (
   { method, url, params }: XiaomiRequest,
-  readError: AnswerReading<unknown>['readError'],
-): Promise<XiaomiAnswer> => {
+  readError: ResponseReading<unknown>['readError'],
+): Promise<XiaomiResponse> => {
   const target = new URL(url);
   const encoded = new URLSearchParams(params);
   const attempts: Attempt[] = [];
@@ -219,7 +219,7 @@ export const requestXiaomi = async (
       fetch: attemptRecordedIn(attempts, timeLimits.attempt, requestLimit.signal),
       timeout: false,
       signal: requestLimit.signal,
-      // ky sends again only after the errors it throws; an answer it does not throw is final.
+      // ky sends again only after the errors it throws; a response it does not throw is final.
       throwHttpErrors: (status) => passingStatuses.includes(status),
       retry: resendWhenSafe(method, attempts, readError),
     });
@@ -234,8 +234,8 @@ export const requestXiaomi = async (
   const described = attempts.map(describeAttempt);
   if ('failure' in last) {
     throw last.failure === 'timeout'
-      ? timedOut(target, described)
-      : unreachable(target, last.cause, described);
+      ? timeoutError(target, described)
+      : networkError(target, last.cause, described);
   }
   return {
     url: target,
@@ -252,10 +252,10 @@ const concealFailure = ({ code, description }: XiaomiFailure, secrets: string[])
   description: description === undefined ? undefined : concealSecrets(description, secrets),
 });
 
-/** Reads an answer in Xiaomi's order: its own error first, then the HTTP status, then the shape. */
-export const readXiaomiAnswer = <T>(
-  { url, status, body, secrets, attempts }: XiaomiAnswer,
-  { readError, refusedCode, guard }: AnswerReading<T>,
+/** Reads a response in Xiaomi's order: its own error first, then the HTTP status, then the shape. */
+export const readXiaomiResponse = <T>(
+  { url, status, body, secrets, attempts }: XiaomiResponse,
+  { readError, refusedCode, guard }: ResponseReading<T>,
 ): T => {
   const failure = readError(body);
   if (failure) {
@@ -272,17 +272,17 @@ export const readXiaomiAnswer = <T>(
   }
 
   if (body === undefined) {
-    throw invalidResponse(url, 'not_json', attempts);
+    throw invalidResponseError(url, 'not_json', attempts);
   }
 
   const result = guard.safeParse(body);
   if (!result.success) {
-    throw invalidResponse(url, 'unexpected_shape', attempts);
+    throw invalidResponseError(url, 'unexpected_shape', attempts);
   }
 
   return result.data;
 };
 
-/** Sends one request to Xiaomi and reads its answer as `reading` says. */
-export const callXiaomi = async <T>(request: XiaomiRequest, reading: AnswerReading<T>) =>
-  readXiaomiAnswer(await requestXiaomi(request, reading.readError), reading);
+/** Sends one request to Xiaomi and reads its response as `reading` says. */
+export const callXiaomi = async <T>(request: XiaomiRequest, reading: ResponseReading<T>) =>
+  readXiaomiResponse(await requestXiaomi(request, reading.readError), reading);

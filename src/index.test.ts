@@ -15,10 +15,10 @@ import {
   mockClientId,
   mockClientSecret,
   mockConfig,
-  mockProfileAnswer,
+  mockProfileResponse,
   mockRedirectUri,
   mockRefreshToken,
-  mockTokenAnswer,
+  mockTokenResponse,
   oauthError,
   prefixed,
   refresh,
@@ -38,8 +38,9 @@ import {
 } from '../test/xiaomi-nock.js';
 import { redisCallLimit, timeLimits } from './constant.js';
 import { failureHints } from './errors.js';
+import type { SharedStore } from './redis.js';
 import { refreshGraceMs, wrapRefreshToken } from './refresh-token.js';
-import { refreshShared, type SharedStore } from './shared-refresh.js';
+import { refreshShared } from './shared-refresh.js';
 import { scopeFormat } from './types.js';
 
 const noSession = async () => undefined;
@@ -199,13 +200,13 @@ describe('settings', () => {
 
 describe('getUserInfo', () => {
   it('exchanges the code, reads the profile and returns the unionId as the user id', async () => {
-    replyToken(200, prefixed(mockTokenAnswer));
-    replyProfile(200, mockProfileAnswer);
+    replyToken(200, prefixed(mockTokenResponse));
+    replyProfile(200, mockProfileResponse);
     await expect(signIn()).resolves.toStrictEqual({
       id: 'mock-union-id',
       name: 'Lei',
-      avatar: mockProfileAnswer.data.miliaoIcon,
-      rawData: mockProfileAnswer,
+      avatar: mockProfileResponse.data.miliaoIcon,
+      rawData: mockProfileResponse,
     });
   });
 
@@ -245,40 +246,40 @@ describe('getUserInfo', () => {
     ['a two-letter access token', {}, 'da'],
     ['an access token that occurs in the profile', {}, 'mock-union-id'],
   ])('signs in with %s, rawData exactly as Xiaomi sent it', async (_, config, accessToken) => {
-    replyToken(200, prefixed({ ...mockTokenAnswer, access_token: accessToken }));
+    replyToken(200, prefixed({ ...mockTokenResponse, access_token: accessToken }));
     openApi()
       .get('/user/profile')
       .query({ clientId: mockClientId, token: accessToken })
-      .reply(200, mockProfileAnswer);
+      .reply(200, mockProfileResponse);
     const user = await signIn(mockCallback, { ...mockConfig, ...config });
     expect(user).toMatchObject({ id: 'mock-union-id', name: 'Lei' });
-    expect(user.rawData).toStrictEqual(mockProfileAnswer);
+    expect(user.rawData).toStrictEqual(mockProfileResponse);
   });
 });
 
 describe('getTokenResponseAndUserInfo', () => {
   it('returns Xiaomi’s tokens, the refresh token wrapped with the redirect URI', async () => {
-    account().post('/oauth2/token').times(2).reply(200, prefixed(mockTokenAnswer));
-    openApi().get('/user/profile').query(true).times(2).reply(200, mockProfileAnswer);
+    account().post('/oauth2/token').times(2).reply(200, prefixed(mockTokenResponse));
+    openApi().get('/user/profile').query(true).times(2).reply(200, mockProfileResponse);
 
     const { tokenResponse, userInfo } = await signInWithTokens();
 
     expect(tokenResponse).toStrictEqual({
-      access_token: mockTokenAnswer.access_token,
+      access_token: mockTokenResponse.access_token,
       refresh_token: wrapRefreshToken({
-        refreshToken: mockTokenAnswer.refresh_token,
+        refreshToken: mockTokenResponse.refresh_token,
         redirectUri: mockRedirectUri,
       }),
-      expires_in: mockTokenAnswer.expires_in,
-      scope: mockTokenAnswer.scope,
-      token_type: mockTokenAnswer.token_type,
+      expires_in: mockTokenResponse.expires_in,
+      scope: mockTokenResponse.scope,
+      token_type: mockTokenResponse.token_type,
     });
     expect(userInfo).toEqual(await signIn());
   });
 
   it('leaves a token answer without a refresh token as it is', async () => {
     replyToken(200, prefixed({ access_token: mockAccessToken }));
-    replyProfile(200, mockProfileAnswer);
+    replyProfile(200, mockProfileResponse);
     const { tokenResponse } = await signInWithTokens();
     expect(tokenResponse).toStrictEqual({ access_token: mockAccessToken });
   });
@@ -289,7 +290,7 @@ describe('getAccessTokenByRefreshToken', () => {
   const storedFor = (refreshToken: string) =>
     wrapRefreshToken({ refreshToken, redirectUri: otherDomain });
   const refreshed = {
-    ...mockTokenAnswer,
+    ...mockTokenResponse,
     access_token: 'new-access',
     refresh_token: 'new-refresh',
   };

@@ -9,7 +9,7 @@ import {
   type TokenResponse,
 } from '@logto/connector-kit';
 import { defaultMetadata } from './constant.js';
-import { invalidSettings, refreshTokenNotOurs } from './errors.js';
+import { invalidSettingsError, redirectUriUnknownError } from './errors.js';
 import { onFirstUse } from './lazy.js';
 import {
   refreshGraceMs,
@@ -17,9 +17,9 @@ import {
   unwrapRefreshToken,
   wrapRefreshToken,
 } from './refresh-token.js';
-import { type TokenAnswer, type XiaomiConfig, xiaomiConfigGuard } from './types.js';
+import { type XiaomiConfig, type XiaomiTokenResponse, xiaomiConfigGuard } from './types.js';
 import {
-  authorizationUri,
+  createAuthorizationUri,
   exchangeCode,
   fetchContact,
   fetchProfile,
@@ -33,7 +33,7 @@ export type { XiaomiErrorData, XiaomiErrorReason } from './errors.js';
 const parseConfig = (config: unknown): XiaomiConfig => {
   const result = xiaomiConfigGuard.safeParse(config);
   if (!result.success) {
-    throw invalidSettings(
+    throw invalidSettingsError(
       result.error.issues.map(({ path, message }) => ({ path: path.join('.'), message })),
     );
   }
@@ -43,10 +43,10 @@ const parseConfig = (config: unknown): XiaomiConfig => {
 const getAuthorizationUri =
   (getConfig: GetConnectorConfig): GetAuthorizationUri =>
   async (request) =>
-    authorizationUri(parseConfig(await getConfig(defaultMetadata.id)), request);
+    createAuthorizationUri(parseConfig(await getConfig(defaultMetadata.id)), request);
 
 /** Xiaomi's tokens as Logto stores them: the refresh token wrapped with its redirect URI. */
-const tokensToStore = (token: TokenAnswer, redirectUri: string): TokenResponse =>
+const tokensToStore = (token: XiaomiTokenResponse, redirectUri: string): TokenResponse =>
   token.refresh_token
     ? {
         ...token,
@@ -79,7 +79,7 @@ const getUserInfo =
   async (data) =>
     (await signIn(getConfig, data)).userInfo;
 
-/** How long a refreshed answer is kept: the grace, never past the new access token's life. */
+/** How long a refreshed response is kept: the grace, never past the new access token's life. */
 const keepRefreshedFor = ({ expires_in }: TokenResponse) => {
   const lifetimeMs = Number(expires_in) * 1000;
   return Number.isNaN(lifetimeMs) ? refreshGraceMs : Math.min(refreshGraceMs, lifetimeMs);
@@ -99,7 +99,7 @@ const getAccessTokenByRefreshToken =
     const config = parseConfig(await getConfig(defaultMetadata.id));
     const grant = unwrapRefreshToken(storedRefreshToken);
     if (!grant) {
-      throw refreshTokenNotOurs();
+      throw redirectUriUnknownError();
     }
     const { refreshToken, redirectUri } = grant;
     const spent = { clientId: config.clientId, refreshToken };

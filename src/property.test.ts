@@ -7,7 +7,7 @@
  */
 import { ConnectorErrorCodes } from '@logto/connector-kit';
 import fc from 'fast-check';
-import { afterEach, beforeEach, expect, it, vi } from 'vitest';
+import { afterEach, beforeEach, expect, it, type MockInstance, vi } from 'vitest';
 import {
   connectorWith,
   mockClientSecret,
@@ -15,6 +15,7 @@ import {
   prefixed,
   rejectionOf,
 } from '../test/fixtures.js';
+import { logNotes } from './errors.js';
 
 type Wire =
   | { status: number; text: string }
@@ -207,9 +208,13 @@ const answer = (wire: Wire) => {
   return new Response(wire.text || null, { status: wire.status });
 };
 
+let warn: MockInstance<typeof console.warn>;
+
 beforeEach(() => {
   // ky draws each wait before asking again from Math.random (full jitter): no wait here.
   vi.spyOn(Math, 'random').mockReturnValue(0);
+  // Xiaomi's refusals of phone and email are told to the admin; checked after the run.
+  warn = vi.spyOn(console, 'warn').mockImplementation(() => undefined);
 });
 
 afterEach(() => {
@@ -281,4 +286,8 @@ it('getUserInfo yields the profile’s user or a known ConnectorError, never a s
     ),
     { numRuns: Number(process.env.PROPERTY_RUNS ?? 3000) },
   );
+  for (const [line] of warn.mock.calls) {
+    expect(line).toMatch(`[connector-xiaomi-plus] ${logNotes.contactRefused.line} `);
+    expect(line).not.toContain(mockClientSecret);
+  }
 });

@@ -183,7 +183,7 @@ describe('sharedStore', () => {
     await sleep(500);
     expect(warn).toHaveBeenCalledTimes(1);
     expect(warn.mock.calls[0]?.[0]).toBe(
-      `[connector-xiaomi-plus] ${logNotes.redisAway} (ECONNREFUSED)`,
+      `[connector-xiaomi-plus] ${logNotes.redisAway.line} (ECONNREFUSED)`,
     );
   });
 
@@ -198,7 +198,7 @@ describe('sharedStore', () => {
       expect(performance.now() - started).toBeGreaterThanOrEqual(redisCallLimit - 5);
       expect(warn.mock.calls).toEqual([
         [
-          `[connector-xiaomi-plus] ${logNotes.redisAway} (Redis did not answer within ${redisCallLimit} ms)`,
+          `[connector-xiaomi-plus] ${logNotes.redisAway.line} (Redis did not answer within ${redisCallLimit} ms)`,
         ],
       ]);
     } finally {
@@ -223,7 +223,7 @@ describe('sharedStore', () => {
     await expect(sharedStore()).resolves.toBeUndefined();
     expect(warn).toHaveBeenCalledTimes(1);
     expect(warn.mock.calls[0]?.[0]).toBe(
-      `[connector-xiaomi-plus] ${logNotes.redisAway} (ERR_INVALID_URL)`,
+      `[connector-xiaomi-plus] ${logNotes.redisAway.line} (ERR_INVALID_URL)`,
     );
   });
 
@@ -236,7 +236,7 @@ describe('sharedStore', () => {
     redis.answerWith(([name]) => (name === 'MGET' ? '*1\r\n$-1\r\n' : '+OK\r\n'));
     try {
       await vi.waitFor(() => expect(info).toHaveBeenCalledTimes(1), { timeout: 5000 });
-      expect(info.mock.calls[0]?.[0]).toBe(`[connector-xiaomi-plus] ${logNotes.redisBack}`);
+      expect(info.mock.calls[0]?.[0]).toBe(`[connector-xiaomi-plus] ${logNotes.redisBack.line}`);
       await expect(store?.read(['a'])).resolves.toEqual([null]);
       expect(warn).toHaveBeenCalledTimes(1);
     } finally {

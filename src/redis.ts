@@ -8,7 +8,18 @@ import { setTimeout as sleep } from 'node:timers/promises';
 import type { RedisClientOptions, RedisClusterOptions } from '@redis/client';
 import { redisCallLimit } from './constant.js';
 import { logNotes } from './errors.js';
-import type { SharedStore } from './shared-refresh.js';
+
+/** Redis, as the refresh sharing uses it. Each call is bounded in time and rejects when it fails. */
+export type SharedStore = {
+  /** The values of `keys`, `null` where there is none. */
+  read: (keys: string[]) => Promise<(string | null)[]>;
+  /** Stores `value` for `ttlMs` unless `key` holds one; whether it did. */
+  claim: (key: string, value: string, ttlMs: number) => Promise<boolean>;
+  /** Stores `value` for `ttlMs`. */
+  write: (key: string, value: string, ttlMs: number) => Promise<void>;
+  /** Deletes `key` if it still holds `value`. */
+  release: (key: string, value: string) => Promise<void>;
+};
 
 /** Logto's test of a yes in its settings (`@silverhand/essentials`' `yes`). */
 const yes = (value: string | null | undefined) =>
@@ -81,14 +92,14 @@ const troubleTeller = () => {
         // A socket's code (ECONNREFUSED) where there is one, else node-redis's words; never the URL.
         const { code, message } = Object(error) as { code?: unknown; message?: unknown };
         console.warn(
-          `[connector-xiaomi-plus] ${logNotes.redisAway} (${String(typeof code === 'string' ? code : message)})`,
+          `[connector-xiaomi-plus] ${logNotes.redisAway.line} (${String(typeof code === 'string' ? code : message)})`,
         );
       }
     },
     back: () => {
       if (told) {
         told = false;
-        console.info(`[connector-xiaomi-plus] ${logNotes.redisBack}`);
+        console.info(`[connector-xiaomi-plus] ${logNotes.redisBack.line}`);
       }
     },
   };

@@ -3,7 +3,8 @@ import { ConnectorError, ConnectorErrorCodes } from '@logto/connector-kit';
 import { describe, expect, it, vi } from 'vitest';
 import { mockClientId, mockRefreshToken } from '../test/fixtures.js';
 import { memoryStore } from '../test/memory-store.js';
-import { refreshShared, type SharedStore, tokenId } from './shared-refresh.js';
+import type { SharedStore } from './redis.js';
+import { refreshShared, tokenId } from './shared-refresh.js';
 
 const timing = { claimMs: 400, pollMs: 10 };
 const keptMs = 1000;

@@ -16,19 +16,7 @@ import {
 import { setTimeout as sleep } from 'node:timers/promises';
 import { ConnectorError, type ConnectorErrorCodes } from '@logto/connector-kit';
 import { redisCallLimit, timeLimits } from './constant.js';
-import { sharedStore } from './redis.js';
-
-/** Redis, as the coordination uses it. Each call is bounded in time and rejects when it fails. */
-export type SharedStore = {
-  /** The values of `keys`, `null` where there is none. */
-  read: (keys: string[]) => Promise<(string | null)[]>;
-  /** Stores `value` for `ttlMs` unless `key` holds one; whether it did. */
-  claim: (key: string, value: string, ttlMs: number) => Promise<boolean>;
-  /** Stores `value` for `ttlMs`. */
-  write: (key: string, value: string, ttlMs: number) => Promise<void>;
-  /** Deletes `key` if it still holds `value`. */
-  release: (key: string, value: string) => Promise<void>;
-};
+import { type SharedStore, sharedStore } from './redis.js';
 
 /** The token whose refresh is shared, and the app it belongs to. */
 export type SpentToken = { clientId: string; refreshToken: string };

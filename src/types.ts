@@ -38,7 +38,7 @@ export const oauthErrorGuard = z.object({
   error_description: optionalText,
 });
 
-export const tokenAnswerGuard = z.object({
+export const tokenResponseGuard = z.object({
   access_token: z.string().min(1),
   refresh_token: optionalText,
   expires_in: z.union([z.number(), z.string()]).optional().catch(undefined),
@@ -46,7 +46,7 @@ export const tokenAnswerGuard = z.object({
   token_type: optionalText,
 });
 
-export type TokenAnswer = z.infer<typeof tokenAnswerGuard>;
+export type XiaomiTokenResponse = z.infer<typeof tokenResponseGuard>;
 
 export const openApiErrorGuard = z.object({
   result: z.literal('error'),
@@ -64,13 +64,13 @@ const profileGuard = z.object({
 });
 
 /**
- * Answers reach the guards only as `JSON.parse` output, which is JSON by construction; checking it
+ * Responses reach the guards only as `JSON.parse` output, which is JSON by construction; checking it
  * again with connector-kit's recursive `jsonGuard` would cost more than the rest of a sign-in.
  */
 const parsedJson = z.custom<NonNullable<SocialUserInfo['rawData']>>(() => true);
 
-/** Reads the profile and keeps Xiaomi's answer exactly as received, for `rawData`. */
-export const profileAnswerGuard = parsedJson.transform((rawData, context) => {
+/** Reads the profile and keeps Xiaomi's response exactly as received, for `rawData`. */
+export const profileResponseGuard = parsedJson.transform((rawData, context) => {
   const profile = profileGuard.safeParse(rawData);
   if (!profile.success) {
     for (const issue of profile.error.issues) {
@@ -81,7 +81,7 @@ export const profileAnswerGuard = parsedJson.transform((rawData, context) => {
   return { profile: profile.data, rawData };
 });
 
-export const phoneAndEmailAnswerGuard = z.object({
+export const phoneAndEmailResponseGuard = z.object({
   result: z.literal('ok'),
   data: z.object({ phone: optionalText, email: optionalText }),
 });

@@ -10,9 +10,9 @@ import {
   mockClientSecret,
   mockCode,
   mockConfig,
-  mockProfileAnswer,
+  mockProfileResponse,
   mockRedirectUri,
-  mockTokenAnswer,
+  mockTokenResponse,
   oauthError,
   openApiError,
   prefixed,
@@ -115,7 +115,7 @@ describe('the authorize URL', () => {
 
 describe('the callback', () => {
   it('reports a refusal as AuthorizationFailed and asks Xiaomi nothing', async () => {
-    const token = replyToken(200, prefixed(mockTokenAnswer));
+    const token = replyToken(200, prefixed(mockTokenResponse));
     const error = await rejectionOf(
       signIn({ error: 'access_denied', error_description: 'user denied', state: 's' }),
     );
@@ -137,7 +137,7 @@ describe('the callback', () => {
   ])(
     'refuses %s with General, says what it held and asks Xiaomi nothing',
     async (_, data, held) => {
-      const token = replyToken(200, prefixed(mockTokenAnswer));
+      const token = replyToken(200, prefixed(mockTokenResponse));
       const error = await rejectionOf(signIn(data));
       expect(error).toMatchObject({
         code: ConnectorErrorCodes.General,
@@ -172,8 +172,8 @@ describe('the code exchange', () => {
         grant_type: 'authorization_code',
         redirect_uri: mockRedirectUri,
       })
-      .reply(200, prefixed(mockTokenAnswer));
-    replyProfile(200, mockProfileAnswer);
+      .reply(200, prefixed(mockTokenResponse));
+    replyProfile(200, mockProfileResponse);
     await signIn();
     expect(token.isDone()).toBe(true);
   });
@@ -183,7 +183,7 @@ describe('the code exchange', () => {
       200,
       prefixed({ access_token: mockAccessToken, expires_in: 'soon', scope: null, token_type: 7 }),
     );
-    replyProfile(200, mockProfileAnswer);
+    replyProfile(200, mockProfileResponse);
     await expect(signIn()).resolves.toMatchObject({ id: 'mock-union-id' });
   });
 
@@ -224,7 +224,7 @@ describe('the code exchange', () => {
 
 describe('the refresh', () => {
   const refreshed = {
-    ...mockTokenAnswer,
+    ...mockTokenResponse,
     access_token: 'new-access',
     refresh_token: 'new-refresh',
   };
@@ -270,12 +270,12 @@ describe.each([
   ['the refresh', 'refresh token', refresh, { access_token: mockAccessToken }],
 ])('a stumble on %s', (_, spent, call, outcome) => {
   beforeEach(() => {
-    replyProfile(200, mockProfileAnswer);
+    replyProfile(200, mockProfileResponse);
   });
 
   it(`sends the ${spent} again when the connection never carried it`, async () => {
     stumbles['a refused connection'](token());
-    replyToken(200, prefixed(mockTokenAnswer));
+    replyToken(200, prefixed(mockTokenResponse));
     await expect(call()).resolves.toMatchObject(outcome);
   });
 
@@ -283,7 +283,7 @@ describe.each([
     `never sends the ${spent} again after %s: Xiaomi may have spent it`,
     async (stumble) => {
       stumbles[stumble](token());
-      const again = replyToken(200, prefixed(mockTokenAnswer));
+      const again = replyToken(200, prefixed(mockTokenResponse));
       const error = await rejectionOf(call());
       expect(error).toMatchObject({
         code: ConnectorErrorCodes.General,
@@ -296,12 +296,12 @@ describe.each([
 
 describe('a stumble on the profile', () => {
   beforeEach(() => {
-    replyToken(200, prefixed(mockTokenAnswer));
+    replyToken(200, prefixed(mockTokenResponse));
   });
 
   it.each(everyStumble)('asks again after %s, and the user signs in', async (stumble) => {
     stumbles[stumble](profile());
-    replyProfile(200, mockProfileAnswer);
+    replyProfile(200, mockProfileResponse);
     await expect(signIn()).resolves.toMatchObject({ id: 'mock-union-id', name: 'Lei' });
   });
 
@@ -309,7 +309,7 @@ describe('a stumble on the profile', () => {
     'fails the sign-in with General after %s on each of three attempts',
     async (stumble) => {
       stumbles[stumble](profile().times(3));
-      const fourth = replyProfile(200, mockProfileAnswer);
+      const fourth = replyProfile(200, mockProfileResponse);
       const error = await rejectionOf(signIn());
       expect(error).toMatchObject({
         code: ConnectorErrorCodes.General,
@@ -322,14 +322,14 @@ describe('a stumble on the profile', () => {
 
 describe('the profile', () => {
   beforeEach(() => {
-    replyToken(200, prefixed(mockTokenAnswer));
+    replyToken(200, prefixed(mockTokenResponse));
   });
 
   it('is asked with the AppID and the access token', async () => {
     const profile = openApi()
       .get('/user/profile')
       .query({ clientId: mockClientId, token: mockAccessToken })
-      .reply(200, mockProfileAnswer);
+      .reply(200, mockProfileResponse);
     await signIn();
     expect(profile.isDone()).toBe(true);
   });
@@ -392,7 +392,7 @@ describe('the profile', () => {
 
   it('signs the user in without name or avatar when Xiaomi gives null or odd values', async () => {
     const answer = {
-      ...mockProfileAnswer,
+      ...mockProfileResponse,
       data: { unionId: 'u-1', miliaoNick: null, miliaoIcon: 42 },
     };
     replyProfile(200, answer);
@@ -404,10 +404,10 @@ describe('the profile', () => {
 });
 
 describe('email and phone', () => {
-  const grant = (scope?: string) => replyToken(200, prefixed({ ...mockTokenAnswer, scope }));
+  const grant = (scope?: string) => replyToken(200, prefixed({ ...mockTokenResponse, scope }));
 
   beforeEach(() => {
-    replyProfile(200, mockProfileAnswer);
+    replyProfile(200, mockProfileResponse);
   });
 
   it('fills email and phone when scopes 4 and 6 were granted, keeping rawData the profile', async () => {
@@ -420,7 +420,7 @@ describe('email and phone', () => {
       id: 'mock-union-id',
       email: 'lei@example.com',
       phone: '8613800138000',
-      rawData: mockProfileAnswer,
+      rawData: mockProfileResponse,
     });
     expect(contact.isDone()).toBe(true);
   });
@@ -438,7 +438,7 @@ describe('email and phone', () => {
       .query(true)
       .reply(async () => {
         await contactArrived;
-        return [200, mockProfileAnswer];
+        return [200, mockProfileResponse];
       });
     openApi()
       .get('/user/phoneAndEmail')
@@ -478,7 +478,7 @@ describe('email and phone', () => {
     for (const [status, body] of refusals) {
       grant('1 4 6');
       replyContact(status, body);
-      replyProfile(200, mockProfileAnswer);
+      replyProfile(200, mockProfileResponse);
       await signIn();
     }
     expect(warn).toHaveBeenCalledTimes(3);
@@ -494,9 +494,9 @@ describe('email and phone', () => {
       grant('1 4 6');
       const warn = vi.spyOn(console, 'warn').mockReturnValue();
       contact().times(2).reply(status, body);
-      replyProfile(200, mockProfileAnswer);
+      replyProfile(200, mockProfileResponse);
       const first = await signIn();
-      replyToken(200, prefixed({ ...mockTokenAnswer, scope: '1 4 6' }));
+      replyToken(200, prefixed({ ...mockTokenResponse, scope: '1 4 6' }));
       const second = await signIn();
 
       for (const user of [first, second]) {
@@ -506,7 +506,7 @@ describe('email and phone', () => {
       }
       expect(warn).toHaveBeenCalledTimes(1);
       expect(warn.mock.calls[0]?.[0]).toMatch(
-        `[connector-xiaomi-plus] ${logNotes.contactRefused} Xiaomi`,
+        `[connector-xiaomi-plus] ${logNotes.contactRefused.line} Xiaomi`,
       );
     },
   );
@@ -549,11 +549,11 @@ describe('a 19-digit App ID', () => {
 
     const token = account()
       .post('/oauth2/token', (body) => body.client_id === mockClientId)
-      .reply(200, prefixed(mockTokenAnswer));
+      .reply(200, prefixed(mockTokenResponse));
     const profile = openApi()
       .get('/user/profile')
       .query({ clientId: mockClientId, token: mockAccessToken })
-      .reply(200, mockProfileAnswer);
+      .reply(200, mockProfileResponse);
     await (await connectorWith()).getUserInfo(mockCallback, async () => ({}));
     expect(token.isDone() && profile.isDone()).toBe(true);
   });

@@ -16,19 +16,19 @@ import { normalizeEmail, normalizePhone } from './contact.js';
 import {
   isXiaomiError,
   logNotes,
-  unusableCallback,
+  unusableCallbackError,
   type XiaomiErrorData,
   type XiaomiFailure,
   xiaomiError,
 } from './errors.js';
-import { type AnswerReading, callXiaomi, isPassingFailure } from './http.js';
+import { callXiaomi, isPassingFailure, type ResponseReading } from './http.js';
 import {
   callbackGuard,
   oauthErrorGuard,
   openApiErrorGuard,
-  phoneAndEmailAnswerGuard,
-  profileAnswerGuard,
-  tokenAnswerGuard,
+  phoneAndEmailResponseGuard,
+  profileResponseGuard,
+  tokenResponseGuard,
   type XiaomiConfig,
 } from './types.js';
 
@@ -47,7 +47,7 @@ const withProfileScope = (scope: string | undefined) => {
  */
 let lastScope = { given: '', sent: profileScope };
 
-const scopeToSend = (scope: string | undefined = '') => {
+const resolveScope = (scope: string | undefined = '') => {
   if (scope !== lastScope.given) {
     lastScope = { given: scope, sent: withProfileScope(scope) };
   }
@@ -59,7 +59,7 @@ export const grantsContact = (scope: string | undefined) =>
 
 export type AuthorizationRequest = { state: string; redirectUri: string; scope?: string };
 
-export const authorizationUri = (
+export const createAuthorizationUri = (
   config: XiaomiConfig,
   { state, redirectUri, scope }: AuthorizationRequest,
 ) => {
@@ -68,7 +68,7 @@ export const authorizationUri = (
     redirect_uri: redirectUri,
     response_type: 'code',
     state,
-    scope: scopeToSend(scope?.trim() || config.scope),
+    scope: resolveScope(scope?.trim() || config.scope),
     skip_confirm: String(config.skipConfirm ?? false),
   });
   return `${authorizationEndpoint}?${query.toString()}`;
@@ -115,7 +115,7 @@ export const readCallback = (data: unknown) => {
 
   const callback = callbackGuard.safeParse(data);
   if (!callback.success) {
-    throw unusableCallback(describeCallback(data));
+    throw unusableCallbackError(describeCallback(data));
   }
 
   return callback.data;
@@ -124,7 +124,7 @@ export const readCallback = (data: unknown) => {
 const requestToken = (params: Record<string, string>, refusedCode: ConnectorErrorCodes) =>
   callXiaomi(
     { method: 'post', url: tokenEndpoint, params },
-    { readError: readOauthError, refusedCode: () => refusedCode, guard: tokenAnswerGuard },
+    { readError: readOauthError, refusedCode: () => refusedCode, guard: tokenResponseGuard },
   );
 
 export const exchangeCode = (config: XiaomiConfig, code: string, redirectUri: string) =>
@@ -166,7 +166,7 @@ const openApiRequest = <T>(
   url: string,
   config: XiaomiConfig,
   accessToken: string,
-  guard: AnswerReading<T>['guard'],
+  guard: ResponseReading<T>['guard'],
 ) =>
   callXiaomi(
     { method: 'get', url, params: { clientId: config.clientId, token: accessToken } },
@@ -174,7 +174,7 @@ const openApiRequest = <T>(
   );
 
 export const fetchProfile = (config: XiaomiConfig, accessToken: string) =>
-  openApiRequest(profileEndpoint, config, accessToken, profileAnswerGuard);
+  openApiRequest(profileEndpoint, config, accessToken, profileResponseGuard);
 
 /**
  * Xiaomi's refusals of phone and email already told to the admin: by Xiaomi's code, the HTTP
@@ -192,7 +192,9 @@ const tellRefusalOnce = (data: XiaomiErrorData) => {
         : data.reason;
   if (!toldRefusals.has(kind)) {
     toldRefusals.add(kind);
-    console.warn(`[connector-xiaomi-plus] ${logNotes.contactRefused} ${data.errorDescription}`);
+    console.warn(
+      `[connector-xiaomi-plus] ${logNotes.contactRefused.line} ${data.errorDescription}`,
+    );
   }
 };
 
@@ -202,7 +204,7 @@ const tellRefusalOnce = (data: XiaomiErrorData) => {
  * signed in without them, a user would miss the account Logto links by phone or email, for good
  * where Logto syncs profiles only at sign-up; a moment later the sign-in goes through whole.
  * Xiaomi opens phone and email to few apps, so its refusal (its own error, another status, an
- * answer without them) leaves them out, never the user, and is told to the admin.
+ * response without them) leaves them out, never the user, and is told to the admin.
  */
 export const fetchContact = async (
   config: XiaomiConfig,
@@ -213,7 +215,7 @@ export const fetchContact = async (
       phoneAndEmailEndpoint,
       config,
       accessToken,
-      phoneAndEmailAnswerGuard,
+      phoneAndEmailResponseGuard,
     );
     return { email: normalizeEmail(data.email), phone: await normalizePhone(data.phone) };
   } catch (error) {

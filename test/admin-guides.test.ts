@@ -1,5 +1,5 @@
 /**
- * The admin guides' error tables, in both languages, are the ones scripts/error-tables.ts makes
+ * The admin guides' error and log tables, in both languages, are the ones scripts/error-tables.ts makes
  * from src/errors.ts: a code, name, Logto error, reason or hint changed on one side only fails
  * here until `npm run docs` has written the guides again (and a new hint has its Chinese).
  */
@@ -13,9 +13,11 @@ import {
   guideWithTables,
   otherFailures,
   zhHints,
+  zhLogOnce,
 } from '../scripts/error-tables.js';
 import {
   failureHints,
+  logNotes,
   unknownXiaomiError,
   xiaomiErrorReasons,
   xiaomiErrors,
@@ -58,4 +60,9 @@ describe('the Chinese hints', () => {
   it('translate every hint the connector gives, and nothing else', () => {
     expect(new Set(Object.keys(zhHints))).toEqual(englishHints);
   });
+});
+
+it('the Chinese guide says when each log line is written, and nothing else', () => {
+  const rules = Object.values(logNotes).map(({ once }) => once);
+  expect(new Set(Object.keys(zhLogOnce))).toEqual(new Set(rules));
 });

@@ -20,7 +20,7 @@ export const mockConfig = { clientId: mockClientId, clientSecret: mockClientSecr
 export const mockCallback = { code: mockCode, redirectUri: mockRedirectUri };
 
 /** Xiaomi's answer to a code exchange (sent behind `prefixed`). */
-export const mockTokenAnswer = {
+export const mockTokenResponse = {
   access_token: mockAccessToken,
   expires_in: 259_200,
   refresh_token: mockRefreshToken,
@@ -32,7 +32,7 @@ export const mockTokenAnswer = {
   union_id: 'mock-union-id',
 };
 
-export const mockProfileAnswer = {
+export const mockProfileResponse = {
   result: 'ok',
   code: 0,
   description: 'success',

@@ -3,7 +3,7 @@
  * an empty key, a release only its own value), for the unit tests of the coordination: each call
  * of `refreshShared` on one store plays a Logto process on one Redis. It records every write.
  */
-import type { SharedStore } from '../src/shared-refresh.js';
+import type { SharedStore } from '../src/redis.js';
 
 export type StoreWrite = { key: string; value: string; ttlMs: number };
 

@@ -44,7 +44,7 @@ import {
 } from '../../harness/xiaomi-stand-in.js';
 import { dataOf } from '../../scripts/error-tables.js';
 import { defaultMetadata, tokenEndpoint } from '../../src/constant.js';
-import { timedOut, xiaomiError } from '../../src/errors.js';
+import { timeoutError, xiaomiError } from '../../src/errors.js';
 
 const version = '1.42.0';
 const [lei, ana, kenji] = seededUsers as [StandInUser, StandInUser, StandInUser];
@@ -521,7 +521,7 @@ describe('when it fails', () => {
             standIn.knobs.hang = true;
           });
       });
-      const explained = sentence(timedOut(new URL(tokenEndpoint), ['timeout']));
+      const explained = sentence(timeoutError(new URL(tokenEndpoint), ['timeout']));
       expect(shown).toBe(`Error occurred in connector: ${explained}`);
       failures.push({ name: 'xiaomi-silent', shown, explained });
     } finally {

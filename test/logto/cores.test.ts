@@ -37,6 +37,7 @@ import {
   startXiaomiStandIn,
   type XiaomiStandIn,
 } from '../../harness/xiaomi-stand-in.js';
+import { redisCallLimit } from '../../src/constant.js';
 import { logNotes } from '../../src/errors.js';
 
 const [lei] = seededUsers as [StandInUser];
@@ -191,14 +192,16 @@ describe.each(logtoVersions)('two Logto %s cores on one Redis', (version) => {
     }
     expect(answers.some(({ status }) => status === 200)).toBe(true);
     for (const log of coreLogs()) {
-      expect(log.split(logNotes.redisAway)).toHaveLength(2);
+      expect(log.split(logNotes.redisAway.line)).toHaveLength(2);
     }
   });
 
   it('shares refreshes again once Redis is back, and each core tells its log', async () => {
     await startRedisAgain(logto);
     await expect
-      .poll(() => coreLogs().every((log) => log.includes(logNotes.redisBack)), { timeout: 10_000 })
+      .poll(() => coreLogs().every((log) => log.includes(logNotes.redisBack.line)), {
+        timeout: 10_000,
+      })
       .toBe(true);
     await tenReadsShareOneRefresh();
   });
@@ -208,12 +211,12 @@ describe.each(logtoVersions)('two Logto %s cores on one Redis', (version) => {
     freezeRedis(logto, true);
     try {
       // Logto's own cache waits up to 1 s for each read of Redis and 5 s for each write, so
-      // these reads are slow; the connector gives up on Redis after 250 ms and refreshes alone.
+      // these reads are slow; the connector gives up on Redis after redisCallLimit and refreshes alone.
       const answers = await reads(userToken, 2);
       expect(answers.map(({ status }) => status).filter((status) => status === 500)).toEqual([]);
       expect(answers.some(({ status }) => status === 200)).toBe(true);
       expect(coreLogs().join('\n')).toContain(
-        `${logNotes.redisAway} (Redis did not answer within 250 ms)`,
+        `${logNotes.redisAway.line} (Redis did not answer within ${redisCallLimit} ms)`,
       );
     } finally {
       freezeRedis(logto, false);

@@ -1,8 +1,8 @@
 /**
  * Every way the README installs the package, each into a real Logto and each ending in a sign-in:
  * its Dockerfile on an instance laid out like Logto's Docker image, its way back when both
- * connectors are installed (and after an image upgrade with a volume), and by name from an npm
- * registry. The commands are read from README.md, so what runs here is what admins read.
+ * connectors are installed (and after an image upgrade with a volume), back to the official
+ * connector of the release, and by name from an npm registry. The commands are read from README.md, so what runs here is what admins read.
  */
 import { existsSync, lstatSync, readFileSync, readlinkSync } from 'node:fs';
 import { copyFile, readFile, writeFile } from 'node:fs/promises';
@@ -16,7 +16,9 @@ import {
 } from '../../harness/logto-api.js';
 import {
   buildReadmeDockerfile,
+  goBackAsReadmeSays,
   holdOfficialConnector,
+  installAsReadmeSays,
   layOutLikeImage,
   officialConnectorDir,
   officialSourceDir,
@@ -87,9 +89,9 @@ describe.each(logtoVersions)('installed into Logto %s', (version) => {
     startLogto(version, { ...routedToStandIn(standIn.origin), ...extra });
 
   /** Starts Logto on the instance as it is, and signs a new Xiaomi user in through it. */
-  const startAndSignIn = async () => {
+  const startAndSignIn = async (setUp?: { tokenStorage: boolean }) => {
     const logto = await startLogtoHere();
-    const tenant = await setUpXiaomiSignIn(logto, connectorConfig);
+    const tenant = await setUpXiaomiSignIn(logto, connectorConfig, setUp);
     xiaomiApp.redirectUris.push(tenant.signInCallback);
     const { sub, registered } = await tenant.signIn(atXiaomi(lei.unionId));
     expect(registered).toBe(true);
@@ -110,7 +112,7 @@ describe.each(logtoVersions)('installed into Logto %s', (version) => {
   afterAll(() => {
     const seconds = (name: string) => `${((timings[name] ?? 0) / 1000).toFixed(1)} s`;
     console.info(
-      `Logto ${version}, install and sign in: Docker image ${seconds('image')}, volume ${seconds('volume')}, recovery ${seconds('recovery')}, after an image upgrade ${seconds('upgrade')}, from npm ${seconds('registry')}`,
+      `Logto ${version}, install and sign in: Docker image ${seconds('image')}, volume ${seconds('volume')}, recovery ${seconds('recovery')}, back to the official ${seconds('back')}, after an image upgrade ${seconds('upgrade')}, from npm ${seconds('registry')}`,
     );
   });
 
@@ -185,12 +187,7 @@ describe.each(logtoVersions)('installed into Logto %s', (version) => {
     it('core does not start; the README’s recovery brings it back with ours', async () => {
       await installBoth();
       try {
-        // The only official Xiaomi connector on npm (1.2.5) needs connector-kit 5, which Logto
-        // 1.37.1 (kit 4.7) would skip; its own release shipped one it loads. Logto's override of
-        // the version check lets 1.37.1 load 1.2.5 here, as its image loads its own.
-        const refusal: { stderr?: string } = await startLogtoHere({
-          LOGTO_IGNORE_CONNECTOR_VERSION_CHECK: '1',
-        }).then(
+        const refusal: { stderr?: string } = await startLogtoHere().then(
           () => ({}),
           (error: { stderr?: string }) => error,
         );
@@ -226,6 +223,25 @@ describe.each(logtoVersions)('installed into Logto %s', (version) => {
         await restore();
       }
     });
+  });
+
+  it('goes back to the official connector its release ships, with the README’s lines', async () => {
+    const restore = await layOutLikeImage(instance);
+    try {
+      await timed('back', async () => {
+        await installAsReadmeSays(instance, tarball);
+        expect(existsSync(officialConnectorDir(instance))).toBe(false);
+        await goBackAsReadmeSays(instance);
+        expect(existsSync(ourConnectorDir(instance))).toBe(false);
+        expect(readlinkSync(officialConnectorDir(instance))).toBe(
+          '../../connectors/connector-xiaomi',
+        );
+        // The official connector has no token storage, which Logto would refuse to turn on.
+        await startAndSignIn({ tokenStorage: false });
+      });
+    } finally {
+      await restore();
+    }
   });
 
   describe('from an npm registry, by name', () => {

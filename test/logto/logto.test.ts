@@ -42,6 +42,7 @@ import {
   startXiaomiStandIn,
   type XiaomiStandIn,
 } from '../../harness/xiaomi-stand-in.js';
+import { timeLimits } from '../../src/constant.js';
 import { scopeFormat } from '../../src/types.js';
 
 const config = connectorConfig;
@@ -424,8 +425,8 @@ describe.each(logtoVersions)('inside Logto %s', (version) => {
           data: { reason: 'timeout', attempts: ['timeout'] },
         },
       });
-      expect(waited).toBeGreaterThanOrEqual(5000);
-      expect(waited).toBeLessThan(8000);
+      expect(waited).toBeGreaterThanOrEqual(timeLimits.attempt);
+      expect(waited).toBeLessThan(timeLimits.request);
     } finally {
       standIn.knobs.hang = false;
     }

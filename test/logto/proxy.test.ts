@@ -39,7 +39,7 @@ import {
 } from '../../harness/xiaomi-stand-in.js';
 import { dataOf } from '../../scripts/error-tables.js';
 import { tokenEndpoint } from '../../src/constant.js';
-import { failureHints, unreachable } from '../../src/errors.js';
+import { failureHints, networkError } from '../../src/errors.js';
 
 const xiaomiHosts = ['account.xiaomi.com', 'open.account.xiaomi.com'];
 const config = connectorConfig;
@@ -175,7 +175,7 @@ describe.each(logtoVersions)('Logto %s behind an outbound proxy, over TLS', (ver
           message: expect.stringContaining(
             // Nothing reached Xiaomi, so the code was sent again, twice.
             dataOf(
-              unreachable(
+              networkError(
                 new URL(tokenEndpoint),
                 'UND_ERR_ABORTED',
                 Array(3).fill('UND_ERR_ABORTED'),
