@@ -22,6 +22,17 @@ const logto: TestProjectInlineConfiguration = {
   },
 };
 
+/** Real Redis servers and a process per Logto core: the refresh sharing under Redis's faults. */
+const redis: TestProjectInlineConfiguration = {
+  test: {
+    name: 'redis',
+    include: ['test/redis/**/*.test.ts'],
+    fileParallelism: false,
+    testTimeout: 60_000,
+    hookTimeout: 120_000,
+  },
+};
+
 const browser: TestProjectInlineConfiguration = {
   test: {
     name: 'browser',
@@ -42,7 +53,7 @@ const mutation: TestProjectInlineConfiguration = {
 
 export default defineConfig({
   test: {
-    projects: process.env.STRYKER_MUTATOR_WORKER ? [mutation] : [unit, logto, browser],
+    projects: process.env.STRYKER_MUTATOR_WORKER ? [mutation] : [unit, redis, logto, browser],
     // The Logto kit's example clients narrate every step; the assertions say what matters.
     onConsoleLog: (log) => !log.startsWith('[example]') && !log.startsWith('[browser example]'),
     coverage: {

@@ -9,7 +9,7 @@ import { readFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { type ConnectorError, ConnectorErrorCodes } from '@logto/connector-kit';
 import { packageRoot } from '../harness/logto-loader.js';
-import { profileEndpoint, redisCallLimit, tokenEndpoint } from '../src/constant.js';
+import { profileEndpoint, tokenEndpoint } from '../src/constant.js';
 import {
   httpStatusError,
   invalidResponseError,
@@ -78,10 +78,13 @@ export const zhHints: Readonly<Record<string, string>> = {
 export const zhLogOnce: Readonly<Record<string, string>> = {
   'Once per Logto process for each kind of refusal: each Xiaomi code, HTTP status or failure.':
     '每个 Logto 进程对每一种拒绝写一次：每个小米错误码、HTTP 状态或失败各一次。',
-  [logNotes.redisAway.once]:
-    `每个 Logto 进程在一次 Redis 调用失败或超过 ${redisCallLimit} 毫秒时写一次，直到 Redis 重新连上之前不再写。`,
-  'Once per Logto process when Redis reconnects after that line.':
-    '每个 Logto 进程在写过上一行之后、Redis 重新连上时写一次。',
+  'Once per Logto process when a connection to Redis cannot be made, then not again until a call works.':
+    '每个 Logto 进程在连不上 Redis 时写一次，之后直到有一次调用成功前不再写。',
+  'Once per Logto process.': '每个 Logto 进程写一次。',
+  'Once per Logto process for each kind of refusal, such as NOPERM, READONLY or OOM.':
+    '每个 Logto 进程对每一种拒绝写一次，例如 NOPERM、READONLY 或 OOM。',
+  'Once per Logto process at the first call that works after that line.':
+    '每个 Logto 进程在写过上一行之后、第一次调用成功时写一次。',
 };
 
 const translate = (language: Language, text: string, chinese: Readonly<Record<string, string>>) => {

@@ -39,6 +39,38 @@ export const maxAttempts = 3;
  */
 export const redisCallLimit = 250;
 
+/**
+ * How long a Logto process may stand still between Xiaomi's response and its next step: a long
+ * garbage collection, or an event loop kept busy (Logto hashes passwords on its main thread).
+ */
+export const pauseSlackMs = 2000;
+
+/**
+ * How refreshes are shared through Redis. A claim lives for one request to Xiaomi, one Redis call
+ * to tell its outcome and a pause of the process: a process that holds it and lives never loses
+ * it before it has told, and one that dies holds the others up no longer. A waiting process looks
+ * every 50 ms: a millisecond of Redis's work each time, and at most 50 ms late. A claim whose
+ * reply did not come is looked for as long as a pause may last: Redis holds writes for a moment
+ * in a failover, and reads on.
+ */
+export const sharedRefreshTiming = {
+  claimMs: timeLimits.request + redisCallLimit + pauseSlackMs,
+  pollMs: 50,
+  landMs: pauseSlackMs,
+};
+
+/**
+ * A PING on an idle connection once a minute: managed Redis and proxies close connections idle
+ * for five minutes or more (Azure after ten; Logto pings its own every eight for that reason).
+ */
+export const redisKeepAliveMs = 60_000;
+
+/** Commands waiting for Redis's reply at most: a Redis that hangs fails the rest at once. */
+export const redisQueueMax = 1000;
+
+/** How long after a connection failed for good (a cluster never reached) the next one is made. */
+export const redisReconnectMs = 5000;
+
 export const defaultMetadata: ConnectorMetadata = {
   id: 'xiaomi-universal',
   target: 'xiaomi',

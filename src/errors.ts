@@ -214,11 +214,19 @@ export const logNotes = {
   },
   redisAway: {
     line: 'Redis (REDIS_URL) cannot be reached: until it can, each Logto process refreshes stored Xiaomi tokens on its own',
-    once: `Once per Logto process when a call to Redis fails or takes over ${redisCallLimit} ms, then not again until Redis has reconnected.`,
+    once: 'Once per Logto process when a connection to Redis cannot be made, then not again until a call works.',
   },
   redisBack: {
     line: 'Redis (REDIS_URL) can be reached again: Logto processes share the refreshes of stored Xiaomi tokens.',
-    once: 'Once per Logto process when Redis reconnects after that line.',
+    once: 'Once per Logto process at the first call that works after that line.',
+  },
+  redisSlow: {
+    line: `Redis (REDIS_URL) did not answer a call within ${redisCallLimit} ms: refreshes went on without it, and go on sharing through it when it answers in time.`,
+    once: 'Once per Logto process.',
+  },
+  redisRefused: {
+    line: 'Redis (REDIS_URL) refused a command of the connector, which goes on without it; a claim it could not release expires on its own:',
+    once: 'Once per Logto process for each kind of refusal, such as NOPERM, READONLY or OOM.',
   },
 } as const;
 

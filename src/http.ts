@@ -95,12 +95,20 @@ const describeAttempt = (attempt: Attempt) =>
  */
 const timeLimit = (ms: number, within?: AbortSignal) => {
   const limit = new AbortController();
+  let immediate: NodeJS.Immediate | undefined;
   const timer = setTimeout(() => {
-    limit.abort(new DOMException(`No answer within ${ms} ms.`, 'TimeoutError'));
+    // A process that stood still past the limit (a long garbage collection, a stopped process)
+    // may have Xiaomi's response waiting: I/O comes before `setImmediate`, so it is read first.
+    immediate = setImmediate(() => {
+      limit.abort(new DOMException(`No answer within ${ms} ms.`, 'TimeoutError'));
+    });
   }, ms);
   return {
     signal: within ? AbortSignal.any([within, limit.signal]) : limit.signal,
-    end: () => clearTimeout(timer),
+    end: () => {
+      clearTimeout(timer);
+      clearImmediate(immediate);
+    },
   };
 };
 

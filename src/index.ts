@@ -102,7 +102,7 @@ const getAccessTokenByRefreshToken =
       throw redirectUriUnknownError();
     }
     const { refreshToken, redirectUri } = grant;
-    const spent = { clientId: config.clientId, refreshToken };
+    const spent = { clientId: config.clientId, clientSecret: config.clientSecret, refreshToken };
     const refreshAtXiaomi = async () =>
       tokensToStore(await refreshAccessToken(config, refreshToken, redirectUri), redirectUri);
     const { tokenId, refreshEverywhere } = await loadSharedRefresh();

@@ -1,12 +1,13 @@
 /**
  * Logto's own Redis, where Logto has one: REDIS_URL read as Logto reads it, and node-redis (the
  * client Logto uses) loaded only then. Every call is bounded in time; when Redis is away, calls
- * fail at once and the admin is told once in Logto's log.
+ * fail at once. What the admin reads of it in Logto's log is true: an outage only when a
+ * connection cannot be made, a slow call or a refused command in their own words, once each.
  */
 import { readFileSync } from 'node:fs';
 import { setTimeout as sleep } from 'node:timers/promises';
 import type { RedisClientOptions, RedisClusterOptions } from '@redis/client';
-import { redisCallLimit } from './constant.js';
+import { redisCallLimit, redisKeepAliveMs, redisQueueMax, redisReconnectMs } from './constant.js';
 import { logNotes } from './errors.js';
 
 /** Redis, as the refresh sharing uses it. Each call is bounded in time and rejects when it fails. */
@@ -49,9 +50,21 @@ const socketOptionsOf = (url: URL | undefined) => {
 };
 
 /**
+ * What every connection of the connector's client does: commands that wait for a lost connection
+ * would hold a user, so they fail; a PING keeps an idle connection from being closed by Redis or
+ * a proxy; what a hung Redis can pile up is bounded.
+ */
+const connectionOptions = {
+  disableOfflineQueue: true,
+  pingInterval: redisKeepAliveMs,
+  commandsQueueMaxLength: redisQueueMax,
+};
+
+/**
  * How Logto connects for a REDIS_URL: a yes (`1`, `true`…) means Redis on localhost; `cluster=1`
  * means a cluster whose nodes are the URL's host and its `host` parameters; anything else is
- * node-redis's own URL. Commands that wait for a lost connection would hold a user, so they fail.
+ * node-redis's own URL. Unlike Logto's cache, the connector reads only from masters: a claim or
+ * an answer read from a replica that lags would send a spent token to Xiaomi.
  */
 export const redisOptionsOf = (
   redisUrl: string,
@@ -66,103 +79,165 @@ export const redisOptionsOf = (
       cluster: true,
       options: {
         rootNodes: hosts.map((host) => ({ url: `redis://${host}` })),
-        useReplicas: true,
+        useReplicas: false,
         defaults: {
           socket,
           username: url.username ? decode(url.username) : undefined,
           password: url.password ? decode(url.password) : undefined,
-          disableOfflineQueue: true,
+          ...connectionOptions,
         },
       },
     };
   }
   return {
     cluster: false,
-    options: { url: yes(redisUrl) ? undefined : redisUrl, socket, disableOfflineQueue: true },
+    options: { url: yes(redisUrl) ? undefined : redisUrl, socket, ...connectionOptions },
   };
 };
 
-/** Says once, in Logto's log, that Redis is away, and once more when it is back. */
-const troubleTeller = () => {
-  let told = false;
+const tell = (line: string, detail?: string) =>
+  `[connector-xiaomi-plus] ${line}${detail === undefined ? '' : ` (${detail})`}`;
+
+/** A socket's code (ECONNREFUSED) where there is one, else the error's words; never the URL. */
+const causeOf = (error: unknown) => {
+  const { code, message } = Object(error) as { code?: unknown; message?: unknown };
+  return String(typeof code === 'string' ? code : message);
+};
+
+/**
+ * A call that Redis did not answer within `redisCallLimit`. Its outcome is unknown, not failed:
+ * Redis may carry it out later, as when it holds writes in a failover.
+ */
+export class UnknownOutcome extends Error {
+  constructor() {
+    super(`Redis did not answer within ${redisCallLimit} ms`);
+  }
+}
+
+type RedisModule = typeof import('@redis/client');
+
+/** What this process tells Logto's log about Redis, each as `logNotes` says. */
+const redisTeller = ({ ErrorReply, SocketClosedUnexpectedlyError }: RedisModule) => {
+  let away = false;
+  let toldSlow = false;
+  const toldRefusals = new Set<string>();
   return {
-    trouble: (error: unknown) => {
-      if (!told) {
-        told = true;
-        // A socket's code (ECONNREFUSED) where there is one, else node-redis's words; never the URL.
-        const { code, message } = Object(error) as { code?: unknown; message?: unknown };
+    /** A connection could not be made, or was lost and not made again. */
+    unreachable: (error: unknown) => {
+      // Redis or a proxy closed an idle connection: node-redis opens another at once.
+      if (!away && !(error instanceof SocketClosedUnexpectedlyError)) {
+        away = true;
+        console.warn(tell(logNotes.redisAway.line, causeOf(error)));
+      }
+    },
+    /** A call failed: slow, or refused by Redis; a lost connection is told by `unreachable`. */
+    callFailed: (error: unknown) => {
+      if (error instanceof UnknownOutcome && !toldSlow) {
+        toldSlow = true;
+        console.warn(tell(logNotes.redisSlow.line));
+      }
+      const kind = error instanceof ErrorReply ? error.message.split(' ')[0] : undefined;
+      if (kind !== undefined && !toldRefusals.has(kind)) {
+        toldRefusals.add(kind);
         console.warn(
-          `[connector-xiaomi-plus] ${logNotes.redisAway.line} (${String(typeof code === 'string' ? code : message)})`,
+          tell(logNotes.redisRefused.line, error instanceof Error ? error.message : kind),
         );
       }
     },
-    back: () => {
-      if (told) {
-        told = false;
-        console.info(`[connector-xiaomi-plus] ${logNotes.redisBack.line}`);
+    /** A call worked: after an outage, Redis is back. */
+    answered: () => {
+      if (away) {
+        away = false;
+        console.info(tell(logNotes.redisBack.line));
       }
     },
   };
 };
 
 /**
- * Fails a call that takes longer than `redisCallLimit`, and tells of its failure. A call while the
- * connection is down fails at once: node-redis keeps no queue of commands here.
+ * `call` within `redisCallLimit`. A process whose event loop stood still past the limit (a long
+ * garbage collection) may have the reply waiting already: it is read (I/O comes before
+ * `setImmediate`) before the call is given up.
  */
-const within = async <T>(call: () => Promise<T>, onTrouble: (error: unknown) => void) => {
-  const limit = new AbortController();
-  try {
-    return await Promise.race([
-      call(),
-      sleep(redisCallLimit, undefined, { signal: limit.signal }).then(() => {
-        throw new Error(`Redis did not answer within ${redisCallLimit} ms`);
-      }),
-    ]);
-  } catch (error) {
-    onTrouble(error);
-    throw error;
-  } finally {
-    limit.abort();
-  }
-};
+const within = <T>(call: Promise<T>) =>
+  new Promise<T>((resolve, reject) => {
+    let settled = false;
+    const settle = (done: () => void) => {
+      if (!settled) {
+        settled = true;
+        clearTimeout(timer);
+        done();
+      }
+    };
+    const timer = setTimeout(() => {
+      setImmediate(() => settle(() => reject(new UnknownOutcome())));
+    }, redisCallLimit);
+    call.then(
+      (value) => settle(() => resolve(value)),
+      (error: unknown) => settle(() => reject(error)),
+    );
+  });
 
 /** Deletes a key only while it holds the given value, so a claim is released only by its owner. */
 const releaseScript =
   "if redis.call('get', KEYS[1]) == ARGV[1] then return redis.call('del', KEYS[1]) end return 0";
 
-/** A node-redis client, or cluster, for REDIS_URL. */
-const clientFor = async (redisUrl: string) => {
+/** Redis takes whole milliseconds, and at least one. */
+const px = (ttlMs: number) => ({ type: 'PX', value: Math.max(1, Math.ceil(ttlMs)) }) as const;
+
+/** When the connection last failed for good, if it did. */
+let failedAt: number | undefined;
+
+/** One teller for the process, whichever connection it tells of: "back" follows "away". */
+let teller: ReturnType<typeof redisTeller> | undefined;
+
+/**
+ * A client, or a cluster, for REDIS_URL. A client that cannot connect tries again by itself; a
+ * cluster that could not be reached at first never does, so it is marked failed, and a later
+ * refresh makes it anew (see `sharedStore`).
+ */
+const connect = async (redisUrl: string): Promise<SharedStore> => {
   // node-redis is CommonJS: its exports are the module's default, in Node as in lib/'s chunk.
   const { default: redis } = await import('@redis/client');
+  teller ??= redisTeller(redis);
+  const { answered, callFailed, unreachable } = teller;
   const target = redisOptionsOf(redisUrl);
-  return target.cluster ? redis.createCluster(target.options) : redis.createClient(target.options);
-};
+  const client = target.cluster
+    ? redis.createCluster(target.options)
+    : redis.createClient(target.options);
+  const run = async <T>(call: Promise<T>) => {
+    try {
+      const value = await within(call);
+      answered();
+      return value;
+    } catch (error) {
+      callFailed(error);
+      throw error;
+    }
+  };
 
-const connectStore = async (redisUrl: string): Promise<SharedStore> => {
-  const client = await clientFor(redisUrl);
-  const teller = troubleTeller();
-  client.on('error', teller.trouble);
-  client.on('ready', teller.back);
+  client.on('error', unreachable);
+  const connecting = client.connect().catch((error: unknown) => {
+    unreachable(error);
+    failedAt = Date.now();
+    client.destroy();
+  });
   // The first refresh waits a moment for the connection; it goes on in the background after.
-  await Promise.race([client.connect().catch(teller.trouble), sleep(redisCallLimit)]);
-
-  const run = <T>(call: () => Promise<T>) => within(call, teller.trouble);
+  await Promise.race([connecting, sleep(redisCallLimit)]);
   return {
-    read: (keys) => run(() => client.mGet(keys)),
+    read: (keys) => run(client.mGet(keys)),
     claim: async (key, value, ttlMs) =>
-      (await run(() =>
-        client.set(key, value, { condition: 'NX', expiration: { type: 'PX', value: ttlMs } }),
-      )) === 'OK',
+      (await run(client.set(key, value, { condition: 'NX', expiration: px(ttlMs) }))) === 'OK',
     write: async (key, value, ttlMs) => {
-      await run(() => client.set(key, value, { expiration: { type: 'PX', value: ttlMs } }));
+      await run(client.set(key, value, { expiration: px(ttlMs) }));
     },
     release: async (key, value) => {
-      await run(() => client.eval(releaseScript, { keys: [key], arguments: [value] }));
+      await run(client.eval(releaseScript, { keys: [key], arguments: [value] }));
     },
   };
 };
 
-let connected: Promise<SharedStore | undefined> | undefined;
+let connection: Promise<SharedStore | undefined> | undefined;
 
 /** The store shared by every Logto process on this Redis, or `undefined` where there is none. */
 export const sharedStore = async () => {
@@ -170,9 +245,13 @@ export const sharedStore = async () => {
   if (!redisUrl) {
     return undefined;
   }
-  connected ??= connectStore(redisUrl).catch((error: unknown) => {
-    troubleTeller().trouble(error);
-    return undefined;
-  });
-  return connected;
+  if (!connection || (failedAt !== undefined && Date.now() - failedAt >= redisReconnectMs)) {
+    failedAt = undefined;
+    connection = connect(redisUrl).catch((error: unknown) => {
+      // A REDIS_URL node-redis cannot read: nothing to share through, and never will be.
+      console.warn(tell(logNotes.redisAway.line, causeOf(error)));
+      return undefined;
+    });
+  }
+  return connection;
 };

@@ -1,12 +1,14 @@
 import { setTimeout as sleep } from 'node:timers/promises';
 import { ConnectorError, ConnectorErrorCodes } from '@logto/connector-kit';
 import { describe, expect, it, vi } from 'vitest';
-import { mockClientId, mockRefreshToken } from '../test/fixtures.js';
+import { mockClientId, mockClientSecret, mockRefreshToken } from '../test/fixtures.js';
 import { memoryStore } from '../test/memory-store.js';
-import type { SharedStore } from './redis.js';
+import { xiaomiError } from './errors.js';
+import { type SharedStore, UnknownOutcome } from './redis.js';
 import { refreshShared, tokenId } from './shared-refresh.js';
 
-const timing = { claimMs: 400, pollMs: 10 };
+/** A claim's life and the polls, short: each call of `refreshShared` plays a Logto process. */
+const timing = { claimMs: 400, pollMs: 10, landMs: 100 };
 const keptMs = 1000;
 const keepFor = () => keptMs;
 
@@ -14,15 +16,37 @@ let tokens = 0;
 /** A refresh token no other test uses: the store keeps answers, as Redis does. */
 const spentToken = () => {
   tokens += 1;
-  return { clientId: mockClientId, refreshToken: `${mockRefreshToken}-shared-${tokens}` };
+  return {
+    clientId: mockClientId,
+    clientSecret: mockClientSecret,
+    refreshToken: `${mockRefreshToken}-shared-${tokens}`,
+  };
 };
 
+const newTokens = { access_token: 'new-access', refresh_token: 'new-refresh' };
+
 /** Xiaomi's refresh, slow enough for other processes to come while it runs. */
-const xiaomiRefresh = (answer = { access_token: 'new-access', refresh_token: 'new-refresh' }) =>
+const xiaomiRefresh = (answer = newTokens) =>
   vi.fn(async () => {
     await sleep(50);
     return answer;
   });
+
+/** Xiaomi as it is: the first refresh of a token gets new tokens, any later one 96009. */
+const strictXiaomi = () => {
+  let spent = false;
+  return vi.fn(async () => {
+    await sleep(50);
+    if (spent) {
+      throw xiaomiError({ code: 96009, description: 'refresh token used' });
+    }
+    spent = true;
+    return newTokens;
+  });
+};
+
+const keyOf = (token: { clientId: string; refreshToken: string }, role: string) =>
+  `connector-xiaomi-plus:refresh:{${tokenId(token)}}:${role}`;
 
 /** `count` Logto processes refreshing the same token at once, each its own call. */
 const processes = <T>(
@@ -35,15 +59,22 @@ const processes = <T>(
     Array.from({ length: count }, () => refreshShared(store, token, refresh, keepFor, timing)),
   );
 
+/** A Redis whose claim lands, but whose reply comes too late: the caller sees a failure. */
+const lateClaims = (store: SharedStore): SharedStore => ({
+  ...store,
+  claim: async (key, value, ttlMs) => {
+    await store.claim(key, value, ttlMs);
+    throw new UnknownOutcome();
+  },
+});
+
 describe('refreshShared', () => {
   it('asks Xiaomi once for processes that refresh one token at once, and gives each its answer', async () => {
     const { store } = memoryStore();
     const refresh = xiaomiRefresh();
     const answers = await processes(4, refresh, store);
     expect(refresh).toHaveBeenCalledTimes(1);
-    expect(answers).toEqual(
-      Array(4).fill({ access_token: 'new-access', refresh_token: 'new-refresh' }),
-    );
+    expect(answers).toEqual(Array(4).fill(newTokens));
   });
 
   it('gives a process that presents the spent token within the grace the same answer', async () => {
@@ -56,30 +87,41 @@ describe('refreshShared', () => {
     expect(refresh).toHaveBeenCalledTimes(1);
   });
 
-  it('keeps the answer as long as keepFor says, and no longer', async () => {
+  it('keeps the answer as long as keepFor says, when that is longer than a claim lives', async () => {
     const { store, writes } = memoryStore();
-    const token = spentToken();
-    const refresh = xiaomiRefresh();
-    await refreshShared(store, token, refresh, () => 30, timing);
-    expect(writes.find(({ key }) => key.endsWith(':answer'))).toMatchObject({ ttlMs: 30 });
-    await sleep(60);
-    await refreshShared(store, token, refresh, () => 30, timing);
-    expect(refresh).toHaveBeenCalledTimes(2);
+    await refreshShared(store, spentToken(), xiaomiRefresh(), keepFor, timing);
+    await vi.waitFor(() =>
+      expect(writes.find(({ key }) => key.endsWith(':answer'))).toMatchObject({ ttlMs: keptMs }),
+    );
   });
 
-  it('keeps nothing when keepFor says 0', async () => {
-    const { store, writes } = memoryStore();
-    await refreshShared(store, spentToken(), xiaomiRefresh(), () => 0, timing);
-    expect(writes.map(({ key }) => key.split(':').at(-1))).toEqual(['claim']);
-  });
+  it.each([
+    ['0', 0],
+    ['negative', -5000],
+    ['shorter than a claim', 30],
+  ])(
+    'keeps the answer a claim’s life when keepFor is %s: anyone waiting may want it',
+    async (_, ms) => {
+      const { store, writes } = memoryStore();
+      const token = spentToken();
+      const refresh = xiaomiRefresh();
+      await refreshShared(store, token, refresh, () => ms, timing);
+      await vi.waitFor(() =>
+        expect(writes.find(({ key }) => key.endsWith(':answer'))).toMatchObject({
+          ttlMs: timing.claimMs,
+        }),
+      );
+      await expect(refreshShared(store, token, refresh, () => ms, timing)).resolves.toEqual(
+        newTokens,
+      );
+      expect(refresh).toHaveBeenCalledTimes(1);
+    },
+  );
 
   it('gives the processes that waited the failure of the one that asked, and asks again later', async () => {
     const { store } = memoryStore();
     const token = spentToken();
-    const refused = new ConnectorError(ConnectorErrorCodes.SocialAccessTokenInvalid, {
-      reason: 'xiaomi_error',
-      code: 96009,
-    });
+    const refused = new ConnectorError(ConnectorErrorCodes.General, { reason: 'network' });
     const refresh = vi.fn(async () => {
       await sleep(50);
       throw refused;
@@ -91,9 +133,10 @@ describe('refreshShared', () => {
     for (const outcome of outcomes) {
       expect(outcome).toMatchObject({
         status: 'rejected',
-        reason: { code: ConnectorErrorCodes.SocialAccessTokenInvalid, data: { code: 96009 } },
+        reason: { code: ConnectorErrorCodes.General, data: { reason: 'network' } },
       });
     }
+    await vi.waitFor(async () => expect(await store.read([keyOf(token, 'claim')])).toEqual([null]));
     await expect(refreshShared(store, token, refresh, keepFor, timing)).rejects.toBe(refused);
     expect(refresh).toHaveBeenCalledTimes(2);
   });
@@ -117,7 +160,7 @@ describe('refreshShared', () => {
     const started = performance.now();
     const waiting = refreshShared(store, token, refresh, keepFor, timing);
     await expect(failing).rejects.toBe(bug);
-    await expect(waiting).resolves.toMatchObject({ access_token: 'new-access' });
+    await expect(waiting).resolves.toEqual(newTokens);
     expect(performance.now() - started).toBeLessThan(timing.claimMs / 2);
   });
 
@@ -128,32 +171,19 @@ describe('refreshShared', () => {
     await expect(
       refreshShared(store, token, () => Promise.reject(refused), keepFor, timing),
     ).rejects.toBe(refused);
+    await vi.waitFor(async () => expect(await store.read([keyOf(token, 'claim')])).toEqual([null]));
     // The next round, with a process waiting on it while the failure of the first is still kept.
     const next = refreshShared(store, token, xiaomiRefresh(), keepFor, timing);
     await sleep(5);
     const waiting = refreshShared(store, token, vi.fn(), keepFor, timing);
-    await expect(next).resolves.toMatchObject({ access_token: 'new-access' });
-    await expect(waiting).resolves.toMatchObject({ access_token: 'new-access' });
-  });
-
-  it('lets another process ask at once after a fault of its own, and tells no one of it', async () => {
-    const { store, writes } = memoryStore();
-    const token = spentToken();
-    const bug = new TypeError('not a ConnectorError');
-    await expect(
-      refreshShared(store, token, () => Promise.reject(bug), keepFor, timing),
-    ).rejects.toBe(bug);
-    expect(writes.map(({ key }) => key.split(':').at(-1))).toEqual(['claim']);
-    const refresh = xiaomiRefresh();
-    await refreshShared(store, token, refresh, keepFor, timing);
-    expect(refresh).toHaveBeenCalledTimes(1);
+    await expect(next).resolves.toEqual(newTokens);
+    await expect(waiting).resolves.toEqual(newTokens);
   });
 
   it('lets one waiting process take over from one that died holding the claim, once the claim lapses', async () => {
     const { store } = memoryStore();
     const token = spentToken();
-    const dying = vi.fn(() => new Promise<never>(() => undefined));
-    void refreshShared(store, token, dying, keepFor, timing);
+    void refreshShared(store, token, () => new Promise<never>(() => undefined), keepFor, timing);
     await sleep(5);
     const refresh = xiaomiRefresh();
     const started = performance.now();
@@ -171,16 +201,14 @@ describe('refreshShared', () => {
     await sleep(5);
     const refresh = xiaomiRefresh();
     const started = performance.now();
-    await expect(refreshShared(stuck, token, refresh, keepFor, timing)).resolves.toMatchObject({
-      access_token: 'new-access',
-    });
+    await expect(refreshShared(stuck, token, refresh, keepFor, timing)).resolves.toEqual(newTokens);
     expect(refresh).toHaveBeenCalledTimes(1);
     const waited = performance.now() - started;
     expect(waited).toBeGreaterThanOrEqual(3 * timing.claimMs - 30);
     expect(waited).toBeLessThan(4 * timing.claimMs);
   });
 
-  it('claims for as long as one request to Xiaomi may take', async () => {
+  it('claims for as long as a claim lives', async () => {
     const { store, writes } = memoryStore();
     await refreshShared(store, spentToken(), xiaomiRefresh(), keepFor, timing);
     expect(writes.find(({ key }) => key.endsWith(':claim'))).toMatchObject({
@@ -190,64 +218,176 @@ describe('refreshShared', () => {
 
   it('refreshes on its own when Redis fails before Xiaomi was asked', async () => {
     const failing: SharedStore = {
-      read: async () => {
-        throw new Error('ECONNREFUSED');
-      },
-      claim: async () => true,
-      write: async () => undefined,
-      release: async () => undefined,
+      read: () => Promise.reject(new Error('ECONNREFUSED')),
+      claim: () => Promise.reject(new Error('ECONNREFUSED')),
+      write: () => Promise.reject(new Error('ECONNREFUSED')),
+      release: () => Promise.reject(new Error('ECONNREFUSED')),
     };
     const refresh = xiaomiRefresh();
-    await expect(
-      refreshShared(failing, spentToken(), refresh, keepFor, timing),
-    ).resolves.toMatchObject({ access_token: 'new-access' });
+    await expect(refreshShared(failing, spentToken(), refresh, keepFor, timing)).resolves.toEqual(
+      newTokens,
+    );
     expect(refresh).toHaveBeenCalledTimes(1);
   });
 
-  it('never asks Xiaomi again when Redis fails after Xiaomi answered', async () => {
+  it('never asks Xiaomi again, nor holds its reader, when Redis fails after Xiaomi answered', async () => {
     const { store } = memoryStore();
     const refresh = xiaomiRefresh();
-    const failingWrites = { ...store, write: () => Promise.reject(new Error('timeout')) };
+    const hungWrites = { ...store, write: () => new Promise<never>(() => undefined) };
+    const started = performance.now();
     await expect(
-      refreshShared(failingWrites, spentToken(), refresh, keepFor, timing),
-    ).resolves.toMatchObject({ access_token: 'new-access' });
+      refreshShared(hungWrites, spentToken(), refresh, keepFor, timing),
+    ).resolves.toEqual(newTokens);
     expect(refresh).toHaveBeenCalledTimes(1);
+    expect(performance.now() - started).toBeLessThan(timing.claimMs / 2);
   });
 
-  it('refreshes on its own when what Redis holds does not open', async () => {
-    const { store } = memoryStore();
+  it('writes the answer again until Redis takes it, then releases the claim', async () => {
+    const { store, keys } = memoryStore();
     const token = spentToken();
-    await store.write(`connector-xiaomi-plus:refresh:{${tokenId(token)}}:answer`, 'garbage', 1000);
-    const refresh = xiaomiRefresh();
-    await expect(refreshShared(store, token, refresh, keepFor, timing)).resolves.toMatchObject({
-      access_token: 'new-access',
-    });
+    let refusals = 2;
+    const flaky: SharedStore = {
+      ...store,
+      write: (key, value, ttlMs) =>
+        refusals-- > 0 ? Promise.reject(new Error('OOM')) : store.write(key, value, ttlMs),
+    };
+    await refreshShared(flaky, token, xiaomiRefresh(), keepFor, timing);
+    await vi.waitFor(() => expect(keys()).toEqual([keyOf(token, 'answer')]), { timeout: 1000 });
   });
 
-  it('stores no token: keys carry a hash, values are sealed with the spent token, all expire', async () => {
+  it('ignores what does not open: garbage, another key’s value, another app’s secret', async () => {
+    const { store, writes } = memoryStore();
+    const token = spentToken();
+    await refreshShared(
+      store,
+      token,
+      () => Promise.reject(new ConnectorError(ConnectorErrorCodes.General, { reason: 'network' })),
+      keepFor,
+      timing,
+    ).catch(() => undefined);
+    const failure = await vi.waitFor(() => {
+      const written = writes.find(({ key }) => key.includes(':failed:'));
+      expect(written).toBeDefined();
+      return written?.value ?? '';
+    });
+    for (const forged of ['garbage', failure]) {
+      // Once the last round has told and released, Redis holds only the forged answer.
+      await vi.waitFor(async () =>
+        expect(await store.read([keyOf(token, 'claim')])).toEqual([null]),
+      );
+      await store.write(keyOf(token, 'answer'), forged, 1000);
+      const refresh = xiaomiRefresh();
+      await expect(refreshShared(store, token, refresh, keepFor, timing)).resolves.toEqual(
+        newTokens,
+      );
+      expect(refresh).toHaveBeenCalledTimes(1);
+    }
+
+    // The same token under another AppSecret: the answer Redis holds does not open.
+    const answered = spentToken();
+    await refreshShared(store, answered, xiaomiRefresh(), keepFor, timing);
+    await vi.waitFor(() =>
+      expect(writes.some(({ key }) => key === keyOf(answered, 'answer'))).toBe(true),
+    );
+    const refresh = xiaomiRefresh({ access_token: 'own', refresh_token: 'own-refresh' });
+    await expect(
+      refreshShared(store, { ...answered, clientSecret: 'another' }, refresh, keepFor, timing),
+    ).resolves.toMatchObject({ access_token: 'own' });
+  });
+
+  it('stores no token: keys carry a hash, values are sealed, all expire', async () => {
     const { store, writes, keys } = memoryStore();
     const token = spentToken();
     await refreshShared(store, token, xiaomiRefresh(), keepFor, timing);
+    await vi.waitFor(() => expect(writes).toHaveLength(2));
     const stored = JSON.stringify({ writes, keys: keys() });
-    for (const secret of [token.refreshToken, 'new-access', 'new-refresh']) {
+    for (const secret of [token.refreshToken, token.clientSecret, 'new-access', 'new-refresh']) {
       expect(stored).not.toContain(secret);
     }
-    expect(
-      keys().every((key) => key.startsWith(`connector-xiaomi-plus:refresh:{${tokenId(token)}}:`)),
-    ).toBe(true);
+    expect(keys().every((key) => key.startsWith(keyOf(token, '')))).toBe(true);
     expect(
       writes.every(({ ttlMs }) => ttlMs > 0 && ttlMs <= Math.max(keptMs, timing.claimMs)),
     ).toBe(true);
+  });
+});
 
-    // Another token of the same app, even one that names the same keys, cannot open the answer.
-    const other = { ...token, refreshToken: `${token.refreshToken}-other` };
-    const answer = writes.find(({ key }) => key.endsWith(':answer'))?.value ?? '';
-    const forged = `connector-xiaomi-plus:refresh:{${tokenId(other)}}:answer`;
-    await store.write(forged, answer, 1000);
-    const refresh = xiaomiRefresh({ access_token: 'own', refresh_token: 'own-refresh' });
-    await expect(refreshShared(store, other, refresh, keepFor, timing)).resolves.toMatchObject({
-      access_token: 'own',
+describe('refreshShared when Redis is late, slow or away', () => {
+  it('a claim whose reply came late still tells its answer, and the next process takes it', async () => {
+    const { store } = memoryStore();
+    const token = spentToken();
+    const xiaomi = strictXiaomi();
+    const first = refreshShared(lateClaims(store), token, xiaomi, keepFor, timing);
+    await sleep(5);
+    const second = refreshShared(lateClaims(store), token, xiaomi, keepFor, timing);
+    await expect(Promise.all([first, second])).resolves.toEqual([newTokens, newTokens]);
+    expect(xiaomi).toHaveBeenCalledTimes(1);
+  });
+
+  it('takes the answer of another process after Xiaomi’s 96009, when its own claim went unanswered', async () => {
+    const { store } = memoryStore();
+    const token = spentToken();
+    const xiaomi = strictXiaomi();
+    // Redis takes no claims: each process refreshes without one, and the second finds the token spent.
+    const silent: SharedStore = { ...store, claim: () => Promise.reject(new UnknownOutcome()) };
+    const outcomes = await Promise.all([
+      refreshShared(silent, token, xiaomi, keepFor, timing),
+      refreshShared(silent, token, xiaomi, keepFor, timing),
+    ]);
+    expect(outcomes).toEqual([newTokens, newTokens]);
+    expect(xiaomi).toHaveBeenCalledTimes(2);
+  });
+
+  it('waits out its reads failing while another process asks Xiaomi, then takes its answer', async () => {
+    const { store } = memoryStore();
+    const token = spentToken();
+    const xiaomi = strictXiaomi();
+    const first = refreshShared(store, token, xiaomi, keepFor, timing);
+    await sleep(5);
+    // The second process sees the first one's claim; then Redis stalls past Xiaomi's answer.
+    let reads = 0;
+    let stalled = true;
+    setTimeout(() => {
+      stalled = false;
+    }, 150);
+    const stalling: SharedStore = {
+      ...store,
+      read: (keys) =>
+        reads++ > 0 && stalled ? Promise.reject(new Error('timeout')) : store.read(keys),
+    };
+    const second = refreshShared(stalling, token, xiaomi, keepFor, timing);
+    await expect(Promise.all([first, second])).resolves.toEqual([newTokens, newTokens]);
+    expect(xiaomi).toHaveBeenCalledTimes(1);
+    expect(reads).toBeGreaterThan(2);
+  });
+
+  it('refuses at once a token that no one else was refreshing', async () => {
+    const { store } = memoryStore();
+    const revoked = vi.fn(() => Promise.reject(xiaomiError({ code: 96009 })));
+    const started = performance.now();
+    await expect(
+      refreshShared(store, spentToken(), revoked, keepFor, timing),
+    ).rejects.toMatchObject({
+      code: ConnectorErrorCodes.SocialAccessTokenInvalid,
+      data: { reason: 'xiaomi_error', code: 96009 },
     });
+    expect(performance.now() - started).toBeLessThan(timing.claimMs / 2);
+  });
+
+  it('gives up waiting for another’s answer after a claim’s life, with Xiaomi’s refusal', async () => {
+    const failing: SharedStore = {
+      read: () => Promise.reject(new Error('ECONNREFUSED')),
+      claim: () => Promise.reject(new Error('ECONNREFUSED')),
+      write: () => Promise.reject(new Error('ECONNREFUSED')),
+      release: () => Promise.reject(new Error('ECONNREFUSED')),
+    };
+    const revoked = vi.fn(() => Promise.reject(xiaomiError({ code: 96009 })));
+    const started = performance.now();
+    await expect(
+      refreshShared(failing, spentToken(), revoked, keepFor, timing),
+    ).rejects.toMatchObject({ data: { code: 96009 } });
+    const waited = performance.now() - started;
+    expect(waited).toBeGreaterThanOrEqual(timing.claimMs - 20);
+    expect(waited).toBeLessThan(2 * timing.claimMs);
   });
 });
 

@@ -3,7 +3,15 @@
  * claims a token's refresh asks Xiaomi; the others wait for its outcome and take it; for the
  * grace after a success, any process that presents the spent token gets the same answer. Redis
  * holds no usable secret: keys carry a hash of the token, values are sealed with a key derived
- * from the token itself, so only a holder of the spent token can read them, and all expire.
+ * from the token and the AppSecret, bound to their key, and all expire.
+ *
+ * Redis is a distributed system: a call can be late, land after this process gave up, or fail.
+ * The rules that hold whatever it does, each kept where it is said below:
+ * - a claim is confirmed only by Redis's OK; a claim whose reply did not come may still land;
+ * - whoever asked Xiaomi tells the answer where the others look, claim confirmed or not, and
+ *   releases any claim it may hold, without holding its own reader up;
+ * - Xiaomi's 96009 for a token that another process may have refreshed is not the end: the
+ *   process waits, as long as a claim lives, for that answer.
  */
 import {
   createCipheriv,
@@ -15,17 +23,27 @@ import {
 } from 'node:crypto';
 import { setTimeout as sleep } from 'node:timers/promises';
 import { ConnectorError, type ConnectorErrorCodes } from '@logto/connector-kit';
-import { redisCallLimit, timeLimits } from './constant.js';
-import { type SharedStore, sharedStore } from './redis.js';
+import { sharedRefreshTiming } from './constant.js';
+import { isXiaomiError } from './errors.js';
+import { type SharedStore, sharedStore, UnknownOutcome } from './redis.js';
 
 /** The token whose refresh is shared, and the app it belongs to. */
-export type SpentToken = { clientId: string; refreshToken: string };
+export type SpentToken = { clientId: string; clientSecret: string; refreshToken: string };
 
-/** How long a claim lasts: a process that dies holding one blocks the others no longer. */
-export type Timing = { claimMs: number; pollMs: number };
+/**
+ * How long a claim lives, how often a waiting process looks, and how long a process looks for a
+ * claim of its own whose reply did not come.
+ */
+export type Timing = { claimMs: number; pollMs: number; landMs: number };
 
-/** A hash of the token: what names it in memory and in Redis, never the token itself. */
-export const tokenId = ({ clientId, refreshToken }: SpentToken) =>
+/**
+ * A hash of the token: what names it in memory and in Redis, never the token itself. The
+ * AppSecret stays out: a key name is no place for a secret, not even hashed.
+ */
+export const tokenId = ({
+  clientId,
+  refreshToken,
+}: Pick<SpentToken, 'clientId' | 'refreshToken'>) =>
   createHash('sha256').update(`${clientId}\n${refreshToken}`).digest('base64url');
 
 /** Redis keys of one token; the braces keep them in one slot of a Redis cluster. */
@@ -38,32 +56,44 @@ const keysOf = (id: string) => {
   };
 };
 
-/** Thrown when Redis fails before Xiaomi was asked: the process then refreshes on its own. */
-class StoreUnavailable extends Error {}
+const ivBytes = 12;
+const tagBytes = 16;
 
-/** Seals and opens values with a key that only the spent token yields (AES-256-GCM). */
-const sealerOf = ({ clientId, refreshToken }: SpentToken) => {
+/**
+ * Seals and opens values with AES-256-GCM under a key derived from the spent token and the
+ * AppSecret. The AppSecret never reaches Redis, so an old token and a recording of Redis do not
+ * open the answer that holds the next token, nor the chain after it. Each value is bound to its
+ * key (the additional data), so a value copied to another key, or another role, does not open.
+ */
+const sealerOf = ({ clientId, clientSecret, refreshToken }: SpentToken) => {
   const key = Buffer.from(
-    hkdfSync('sha256', refreshToken, clientId, 'connector-xiaomi-plus refresh outcome', 32),
+    hkdfSync(
+      'sha256',
+      refreshToken,
+      `${clientId}\n${clientSecret}`,
+      'connector-xiaomi-plus refresh outcome',
+      32,
+    ),
   );
   return {
-    seal: (value: unknown) => {
-      const iv = randomBytes(12);
-      const cipher = createCipheriv('aes-256-gcm', key, iv);
+    seal: (redisKey: string, value: unknown) => {
+      const iv = randomBytes(ivBytes);
+      const cipher = createCipheriv('aes-256-gcm', key, iv).setAAD(Buffer.from(redisKey));
       const sealed = Buffer.concat([cipher.update(JSON.stringify(value)), cipher.final()]);
       return Buffer.concat([iv, cipher.getAuthTag(), sealed]).toString('base64url');
     },
-    /** What `seal` sealed; a value that does not open counts as Redis failing. */
-    open: (text: string): unknown => {
+    /** What `seal` sealed for `redisKey`; anything else, `undefined`, as if Redis held nothing. */
+    open: (redisKey: string, text: string | null | undefined): unknown => {
       try {
-        const bytes = Buffer.from(text, 'base64url');
-        const decipher = createDecipheriv('aes-256-gcm', key, bytes.subarray(0, 12));
-        decipher.setAuthTag(bytes.subarray(12, 28));
-        return JSON.parse(
-          Buffer.concat([decipher.update(bytes.subarray(28)), decipher.final()]).toString(),
-        );
+        const bytes = Buffer.from(text ?? '', 'base64url');
+        const decipher = createDecipheriv('aes-256-gcm', key, bytes.subarray(0, ivBytes), {
+          authTagLength: tagBytes,
+        }).setAAD(Buffer.from(redisKey));
+        decipher.setAuthTag(bytes.subarray(ivBytes, ivBytes + tagBytes));
+        const opened = decipher.update(bytes.subarray(ivBytes + tagBytes));
+        return JSON.parse(Buffer.concat([opened, decipher.final()]).toString());
       } catch {
-        throw new StoreUnavailable();
+        return undefined;
       }
     },
   };
@@ -71,105 +101,198 @@ const sealerOf = ({ clientId, refreshToken }: SpentToken) => {
 
 type SharedFailure = { code: ConnectorErrorCodes; data: unknown };
 
-const fromStore = async <T>(call: Promise<T>) => {
+/** Xiaomi's word that the refresh token was already spent (or revoked, or expired). */
+const isSpentToken = (error: unknown) =>
+  isXiaomiError(error) && error.data.reason === 'xiaomi_error' && error.data.code === 96009;
+
+/** A Redis call whose failure changes nothing: the caller goes on as if it found nothing. */
+const orNothing = async <T>(call: Promise<T>) => {
   try {
     return await call;
   } catch {
-    throw new StoreUnavailable();
+    return undefined;
   }
 };
 
-/** Runs a store call whose failure must not undo what was done: Xiaomi has already answered. */
-const bestEffort = async (call: Promise<unknown>) => {
-  await call.catch(() => undefined);
+/** Runs `call` until it succeeds, waiting longer each time, for as long as `until` (epoch ms). */
+const untilDone = async (call: () => Promise<unknown>, until: number) => {
+  for (let wait = 100; ; wait *= 2) {
+    if ((await orNothing(call().then(() => true))) || Date.now() + wait > until) {
+      return;
+    }
+    await sleep(wait);
+  }
 };
 
 /**
  * Refreshes `token` once across every process sharing `store`: `refresh` asks Xiaomi; its answer
- * is kept for `keepFor(answer)` ms. When Redis fails before Xiaomi was asked, the process
- * refreshes on its own, as without Redis; once Xiaomi was asked, nothing is asked again.
+ * is kept for `keepFor(answer)` ms, and at least as long as any process may wait for it. When
+ * Redis fails, the process goes on without it; once Xiaomi was asked, nothing is asked again.
  */
 export const refreshShared = async <T>(
   store: SharedStore,
   token: SpentToken,
   refresh: () => Promise<T>,
   keepFor: (answer: T) => number,
-  { claimMs, pollMs }: Timing,
+  { claimMs, pollMs, landMs }: Timing,
 ): Promise<T> => {
   const keys = keysOf(tokenId(token));
   const { seal, open } = sealerOf(token);
+  /** Whether another process may be refreshing this token: it may have spent it first. */
+  let othersMayRefresh = false;
 
-  /** This process asks Xiaomi, then tells the others what came of it. */
-  const refreshAndTell = async (round: string) => {
-    try {
-      const answer = await refresh();
-      const keptMs = keepFor(answer);
-      if (keptMs > 0) {
-        await bestEffort(store.write(keys.answer, seal(answer), keptMs));
-      }
-      return answer;
-    } catch (error) {
-      if (error instanceof ConnectorError) {
-        const failure: SharedFailure = { code: error.code, data: error.data };
-        await bestEffort(store.write(keys.failure(round), seal(failure), claimMs));
-      }
-      throw error;
-    } finally {
-      // After the outcome is told: whoever sees the claim gone sees the outcome too.
-      await bestEffort(store.release(keys.claim, round));
-    }
+  const openAnswer = (text: string | null | undefined) => open(keys.answer, text) as T | undefined;
+
+  /**
+   * Tells the outcome where the others look, then releases the claim of `round`, in the
+   * background: the reader has its answer already. Writes are tried again while a claim may live,
+   * since a waiting process looks that long; a release that fails leaves the claim to expire.
+   */
+  const tell = (round: string, key: string, value: unknown, ttlMs: number) => {
+    void untilDone(() => store.write(key, seal(key, value), ttlMs), Date.now() + claimMs).then(() =>
+      orNothing(store.release(keys.claim, round)),
+    );
   };
 
-  /** Waits for the process holding `round`: its answer, its failure, or nothing once it is gone. */
-  const waitFor = async (round: string) => {
-    for (let waited = 0; waited < claimMs; waited += pollMs) {
+  /** The answer another process tells within a claim's life from now, if one does. */
+  const answerOfAnother = async () => {
+    const until = Date.now() + claimMs;
+    do {
+      const answer = openAnswer((await orNothing(store.read([keys.answer])))?.[0]);
+      if (answer !== undefined) {
+        return answer;
+      }
       await sleep(pollMs);
-      const [answer, claim, failure] = await fromStore(
-        store.read([keys.answer, keys.claim, keys.failure(round)]),
-      );
-      if (answer) {
-        return { answer: open(answer) as T };
+    } while (Date.now() < until);
+    return undefined;
+  };
+
+  /** This process asks Xiaomi in `round`, whose claim may be confirmed or only attempted. */
+  const refreshAndTell = async (round: string) => {
+    let answer: T;
+    try {
+      answer = await refresh();
+    } catch (error) {
+      const theirs = isSpentToken(error)
+        ? othersMayRefresh
+          ? await answerOfAnother()
+          : openAnswer((await orNothing(store.read([keys.answer])))?.[0])
+        : undefined;
+      if (theirs !== undefined) {
+        void orNothing(store.release(keys.claim, round));
+        return theirs;
       }
-      if (failure) {
-        const { code, data } = open(failure) as SharedFailure;
-        throw new ConnectorError(code, data);
+      if (error instanceof ConnectorError) {
+        const failure: SharedFailure = { code: error.code, data: error.data };
+        tell(round, keys.failure(round), failure, claimMs);
+      } else {
+        void orNothing(store.release(keys.claim, round));
       }
-      if (claim !== round) {
+      throw error;
+    }
+    // Whole milliseconds, as Redis takes them; never shorter than anyone may wait for it.
+    const keptMs = Math.ceil(Math.max(keepFor(answer), claimMs));
+    tell(round, keys.answer, answer, keptMs);
+    return answer;
+  };
+
+  /**
+   * Waits for the process holding `round`: its answer, its failure, or nothing once its claim is
+   * gone or has lived its life. A read that fails is only a look that found nothing.
+   */
+  const waitFor = async (round: string) => {
+    const until = Date.now() + claimMs;
+    while (Date.now() < until) {
+      await sleep(pollMs);
+      const [answer, claim, failure] =
+        (await orNothing(store.read([keys.answer, keys.claim, keys.failure(round)]))) ?? [];
+      const opened = openAnswer(answer);
+      if (opened !== undefined) {
+        return { answer: opened };
+      }
+      const told = open(keys.failure(round), failure) as SharedFailure | undefined;
+      if (told) {
+        throw new ConnectorError(told.code, told.data);
+      }
+      // Released without an outcome to tell, lapsed, or taken by another round.
+      if (claim !== undefined && claim !== round) {
         return undefined;
       }
     }
     return undefined;
   };
 
-  try {
-    // A process that died holding the claim leaves it to expire; the next one then claims it.
-    for (let turn = 0; turn < 3; turn += 1) {
-      const [answer, round] = await fromStore(store.read([keys.answer, keys.claim]));
-      if (answer) {
-        return open(answer) as T;
+  /** What Redis holds for the token: an answer, the round that claims it, or nothing it could read. */
+  const look = async () => {
+    const seen = await orNothing(store.read([keys.answer, keys.claim]));
+    return seen && { answer: openAnswer(seen[0]), round: seen[1] };
+  };
+
+  /** Claims for `round`: confirmed, taken by another round, unknown (it may land) or failed. */
+  const claim = async (round: string) => {
+    try {
+      return (await store.claim(keys.claim, round, claimMs)) ? 'confirmed' : 'taken';
+    } catch (error) {
+      return error instanceof UnknownOutcome ? 'unknown' : 'failed';
+    }
+  };
+
+  /**
+   * Where a claim whose reply did not come went: the round that holds the claim once one does,
+   * or an answer; nothing when neither shows within `landMs`. Reads that fail meanwhile are no
+   * verdict: on one connection they wait behind the late claim, as when Redis holds writes.
+   */
+  const landed = async () => {
+    const until = Date.now() + landMs;
+    do {
+      const seen = await look();
+      if (seen && (seen.answer !== undefined || seen.round)) {
+        return seen;
       }
-      if (!round) {
-        const mine = randomUUID();
-        if (await fromStore(store.claim(keys.claim, mine, claimMs))) {
-          return await refreshAndTell(mine);
-        }
+      await sleep(pollMs);
+    } while (Date.now() < until);
+    return undefined;
+  };
+
+  // A process that died holding the claim leaves it to expire; the next one then claims it.
+  for (let turn = 0; turn < 3; turn += 1) {
+    const seen = await look();
+    if (seen?.answer !== undefined) {
+      return seen.answer;
+    }
+    let round = seen?.round;
+    if (!round) {
+      const mine = randomUUID();
+      const claimed = await claim(mine);
+      if (claimed === 'taken') {
+        othersMayRefresh = true;
         continue;
       }
-      const outcome = await waitFor(round);
-      if (outcome) {
-        return outcome.answer;
+      if (claimed === 'confirmed') {
+        return refreshAndTell(mine);
       }
+      const fate = claimed === 'unknown' ? await landed() : undefined;
+      if (fate?.answer !== undefined) {
+        return fate.answer;
+      }
+      if (fate?.round === mine) {
+        return refreshAndTell(mine);
+      }
+      if (!fate?.round) {
+        // No Redis, or a claim that did not land: another process may be refreshing on its own.
+        othersMayRefresh = true;
+        return refreshAndTell(mine);
+      }
+      round = fate.round;
     }
-  } catch (error) {
-    if (!(error instanceof StoreUnavailable)) {
-      throw error;
+    othersMayRefresh = true;
+    const outcome = await waitFor(round);
+    if (outcome) {
+      return outcome.answer;
     }
   }
-  return refresh();
+  return refreshAndTell(randomUUID());
 };
-
-/** A process that dies while it refreshes holds the others up no longer than one request takes. */
-const sharedTiming: Timing = { claimMs: timeLimits.request + redisCallLimit, pollMs: 50 };
 
 /** Refreshes once across Logto's processes where they share Logto's Redis, else in this one. */
 export const refreshEverywhere = async <T>(
@@ -178,5 +301,5 @@ export const refreshEverywhere = async <T>(
   keepFor: (answer: T) => number,
 ) => {
   const store = await sharedStore();
-  return store ? refreshShared(store, token, refresh, keepFor, sharedTiming) : refresh();
+  return store ? refreshShared(store, token, refresh, keepFor, sharedRefreshTiming) : refresh();
 };

@@ -7,7 +7,13 @@ import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
 import { packageRoot } from '../harness/logto-loader.js';
-import { maxAttempts, redisCallLimit, timeLimits } from '../src/constant.js';
+import {
+  maxAttempts,
+  pauseSlackMs,
+  redisCallLimit,
+  sharedRefreshTiming,
+  timeLimits,
+} from '../src/constant.js';
 import { keptRefreshesMax, refreshGraceMs } from '../src/refresh-token.js';
 
 const read = (file: string) => readFileSync(join(packageRoot, file), 'utf8');
@@ -59,7 +65,8 @@ describe.each([
       `${maxAttempts} ${attempts}`,
       `${redisCallLimit} ${milliseconds}`,
       inSeconds(refreshGraceMs),
-      inSeconds(timeLimits.request + redisCallLimit),
+      inSeconds(sharedRefreshTiming.claimMs),
+      inSeconds(pauseSlackMs),
       String(keptRefreshesMax),
     ]) {
       expect(guide).toContain(figure);

@@ -37,8 +37,10 @@ const parseCommands = (buffer: string) => {
 export const startRespServer = async (port = 0) => {
   const seen: string[][] = [];
   const sockets = new Set<Socket>();
+  let connections = 0;
   let reply: Reply = () => '+OK\r\n';
   const server = createServer((socket) => {
+    connections += 1;
     sockets.add(socket);
     socket.on('close', () => sockets.delete(socket));
     let buffer = '';
@@ -61,6 +63,14 @@ export const startRespServer = async (port = 0) => {
     seen,
     answerWith: (next: Reply) => {
       reply = next;
+    },
+    /** How many connections it has accepted. */
+    connections: () => connections,
+    /** Closes every connection, as Redis does with idle ones, and goes on listening. */
+    dropConnections: () => {
+      for (const socket of sockets) {
+        socket.destroy();
+      }
     },
     close: async () => {
       for (const socket of sockets) {
