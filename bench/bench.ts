@@ -1,6 +1,8 @@
 /**
  * `npm run bench`: this connector against the published @logto/connector-xiaomi, in one process,
  * interleaved round by round, against the Xiaomi stand-in running in a child process on 127.0.0.1.
+ * Then what sharing refreshes through Redis costs: refreshes in a core process with REDIS_URL
+ * beside one without.
  */
 import { execFile, fork } from 'node:child_process';
 import { once } from 'node:events';
@@ -9,7 +11,9 @@ import { fileURLToPath } from 'node:url';
 import { promisify } from 'node:util';
 import type { CreateConnector, SocialConnector } from '@logto/connector-kit';
 import official from '@logto/connector-xiaomi';
+import { startCore } from '../harness/cores.js';
 import { authorizationRequest as logtoRequest, packageRoot } from '../harness/logto-loader.js';
+import { ensureRedisServer, startRedis } from '../harness/redis-servers.js';
 import { routeXiaomiTo } from '../harness/route-xiaomi.js';
 import { demoApp, type StandInKnobs } from '../harness/xiaomi-stand-in.js';
 import type { StandInOrder } from './stand-in-process.js';
@@ -216,6 +220,58 @@ for (let round = 0; round < rounds; round += 1) {
   record('transport', 'floor', await transportFloorMs());
 }
 
+const refreshesPerCore = 30;
+
+/** Stored refresh tokens of fresh sign-ins, outside the timed part. */
+const storedRefreshTokens = async (count: number) => {
+  const connector = contenders[0]?.connector as SocialConnector;
+  const codes = await freshCodes(connector, count);
+  return Promise.all(
+    codes.map(async (code) => {
+      const { tokenResponse } = await (
+        connector.getTokenResponseAndUserInfo as NonNullable<
+          SocialConnector['getTokenResponseAndUserInfo']
+        >
+      )({ code, redirectUri }, async () => ({}));
+      return tokenResponse?.refresh_token ?? '';
+    }),
+  );
+};
+
+/**
+ * A fresh core process, with REDIS_URL or without: how long its first refresh takes (with Redis,
+ * node-redis is loaded and connected then), and the median of the sequential refreshes after it.
+ */
+const refreshesOfACore = async (redisUrl: string) => {
+  const core = await startCore(redisUrl, origin, config);
+  const [first = '', ...rest] = await storedRefreshTokens(1 + refreshesPerCore);
+  const timed = async (stored: string) => {
+    const started = performance.now();
+    await core.refresh(stored);
+    return performance.now() - started;
+  };
+  const firstMs = await timed(first);
+  const times: number[] = [];
+  for (const stored of rest) {
+    times.push(await timed(stored));
+  }
+  await core.stop();
+  return { firstMs, eachMs: median(times) };
+};
+
+await ensureRedisServer();
+const redis = await startRedis();
+const sharing = { without: '', with: `redis://127.0.0.1:${redis.port}` };
+for (let round = 0; round < rounds; round += 1) {
+  process.stderr.write(`round ${round + 1}/${rounds}: refreshes with and without Redis\n`);
+  for (const [name, redisUrl] of Object.entries(sharing)) {
+    const { firstMs, eachMs } = await refreshesOfACore(redisUrl);
+    record(`refresh ${name} Redis`, 'first', firstMs);
+    record(`refresh ${name} Redis`, 'each', eachMs);
+  }
+}
+await redis.stop();
+
 await unroute();
 child.disconnect();
 
@@ -264,3 +320,20 @@ const ofFloors = (ms: number) =>
   `${(ms / transport).toFixed(3)}× the ${transport.toFixed(1)} ms of two bare fetches`;
 console.log(`\nOne sign-in of ours with email and phone (scope 1 4 6): ${ofFloors(withContact)}.`);
 console.log(`Without them: ${ofFloors(medianOf(ourName, 'oneSignIn'))}.`);
+
+const sharingRow = (label: string, metric: string) => {
+  const [without, withRedis] = [
+    medianOf('refresh without Redis', metric),
+    medianOf('refresh with Redis', metric),
+  ];
+  return `| ${label} | ${without.toFixed(2)} | ${withRedis.toFixed(2)} | +${(withRedis - without).toFixed(2)} |`;
+};
+console.log(
+  '\nRefreshes of ours in a core process, Xiaomi answering at once; medians of the rounds.\n',
+);
+console.log('| refresh (ms) | without REDIS_URL | with REDIS_URL | what Redis adds |');
+console.log('|---|---|---|---|');
+console.log(sharingRow(`one refresh, the median of ${refreshesPerCore} in a row`, 'each'));
+console.log(
+  sharingRow("a process's first refresh (with Redis: node-redis loaded and connected)", 'first'),
+);

@@ -29,12 +29,16 @@ export type RunningLogto = {
   coreLog: string;
   /** One log per core (LOGTO_CORES), the first being `coreLog`. */
   coreLogs: string[];
+  /** The process id of each core, in the order of `coreLogs`. */
+  corePids: number[];
   m2mAppId: string;
   m2mSecret: string;
   /** The kit's state folder, where its Redis keeps its PID file. */
   home: string;
   /** Every core's REDIS_URL, when the kit runs Redis (LOGTO_REDIS). */
   redisUrl?: string;
+  /** host:port of each Redis replica, when the kit runs a cluster (LOGTO_REDIS=cluster). */
+  redisReplicas: string[];
 };
 
 const run = promisify(execFile);
@@ -89,10 +93,13 @@ export const startLogto = async (
     coreLog: value('LOGTO_CORE_LOG'),
     // Written by the kit's printf %q: the paths apart by spaces that are escaped.
     coreLogs: value('LOGTO_CORE_LOGS').split('\\ '),
+    corePids: value('LOGTO_CORE_PIDS').split(/\\? /).map(Number),
     m2mAppId: value('LOGTO_M2M_APP_ID'),
     m2mSecret: value('LOGTO_M2M_SECRET'),
     home: value('LOGTO_HOME'),
-    redisUrl: exported.LOGTO_REDIS_URL,
+    // Written by the kit's printf %q, which escapes `?` and `&`.
+    redisUrl: exported.LOGTO_REDIS_URL?.replace(/\\(.)/g, '$1'),
+    redisReplicas: (exported.LOGTO_REDIS_REPLICAS ?? '').split(/\\? /).filter(Boolean),
   };
 };
 
@@ -107,6 +114,21 @@ export const stopRedis = (logto: RunningLogto) => {
 /** Freezes (or thaws) the kit's Redis: connections stay open, nothing is answered. */
 export const freezeRedis = (logto: RunningLogto, frozen: boolean) => {
   process.kill(redisPid(logto), frozen ? 'SIGSTOP' : 'SIGCONT');
+};
+
+/** Makes each replica of the kit's cluster stop applying its master's writes for `ms`: it lags. */
+export const lagReplicas = async ({ redisReplicas }: RunningLogto, ms: number) => {
+  for (const node of redisReplicas) {
+    const port = node.split(':').at(-1) ?? '';
+    await promisify(execFile)('redis-cli', ['-p', port, 'CLIENT', 'PAUSE', String(ms), 'WRITE']);
+  }
+};
+
+/** How many connections of the connector the kit's plain Redis has: one a core when all are up. */
+export const connectorClients = async ({ redisUrl }: RunningLogto) => {
+  const { port } = new URL(redisUrl ?? '');
+  const { stdout } = await promisify(execFile)('redis-cli', ['-p', port, 'CLIENT', 'LIST']);
+  return stdout.split('\n').filter((line) => line.includes('name=connector-xiaomi-plus')).length;
 };
 
 /** Starts Redis again where the kit ran it, empty, as after a restart. */

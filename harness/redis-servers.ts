@@ -114,20 +114,28 @@ export const startRedisCluster = async (ports?: number[]): Promise<RedisCluster>
       ),
     ),
   );
-  await run('redis-cli', [
-    '--cluster',
-    'create',
-    ...nodes.map(({ port }) => `127.0.0.1:${port}`),
-    '--cluster-replicas',
-    '1',
-    '--cluster-yes',
-  ]);
-  for (let tries = 0; tries < 100; tries += 1) {
-    const states = await Promise.all(nodes.map((node) => node.cli('CLUSTER', 'INFO')));
-    if (states.every((state) => state.includes('cluster_state:ok'))) {
-      break;
+  const stop = async () => {
+    await Promise.all(nodes.map((node) => node.stop()));
+  };
+  try {
+    await run('redis-cli', [
+      '--cluster',
+      'create',
+      ...nodes.map(({ port }) => `127.0.0.1:${port}`),
+      '--cluster-replicas',
+      '1',
+      '--cluster-yes',
+    ]);
+    for (let tries = 0; tries < 100; tries += 1) {
+      const states = await Promise.all(nodes.map((node) => node.cli('CLUSTER', 'INFO')));
+      if (states.every((state) => state.includes('cluster_state:ok'))) {
+        break;
+      }
+      await sleep(100);
     }
-    await sleep(100);
+  } catch (error) {
+    await stop();
+    throw error;
   }
   const roles = await Promise.all(nodes.map((node) => node.cli('ROLE')));
   const masters = nodes.filter((_, index) => roles[index]?.startsWith('master'));
@@ -137,8 +145,6 @@ export const startRedisCluster = async (ports?: number[]): Promise<RedisCluster>
     masters,
     replicas,
     url: `redis://${first}?cluster=1${rest.map((host) => `&host=${host}`).join('')}`,
-    stop: async () => {
-      await Promise.all(nodes.map((node) => node.stop()));
-    },
+    stop,
   };
 };

@@ -82,6 +82,7 @@ describe('redisOptionsOf', () => {
       options: {
         url: 'redis://:secret@cache.internal:6380/2',
         socket: expect.objectContaining({ tls: false, rejectUnauthorized: false }),
+        name: 'connector-xiaomi-plus',
         disableOfflineQueue: true,
         pingInterval: redisKeepAliveMs,
         commandsQueueMaxLength: redisQueueMax,
@@ -133,6 +134,7 @@ describe('redisOptionsOf', () => {
         defaults: expect.objectContaining({
           username: 'user',
           password: 'p@ss',
+          name: 'connector-xiaomi-plus',
           disableOfflineQueue: true,
           pingInterval: redisKeepAliveMs,
           commandsQueueMaxLength: redisQueueMax,

@@ -50,11 +50,12 @@ const socketOptionsOf = (url: URL | undefined) => {
 };
 
 /**
- * What every connection of the connector's client does: commands that wait for a lost connection
- * would hold a user, so they fail; a PING keeps an idle connection from being closed by Redis or
- * a proxy; what a hung Redis can pile up is bounded.
+ * What every connection of the connector's client does: it names itself in Redis's CLIENT LIST;
+ * commands that wait for a lost connection would hold a user, so they fail; a PING keeps an idle
+ * connection from being closed by Redis or a proxy; what a hung Redis can pile up is bounded.
  */
 const connectionOptions = {
+  name: 'connector-xiaomi-plus',
   disableOfflineQueue: true,
   pingInterval: redisKeepAliveMs,
   commandsQueueMaxLength: redisQueueMax,

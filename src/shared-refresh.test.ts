@@ -59,6 +59,15 @@ const processes = <T>(
     Array.from({ length: count }, () => refreshShared(store, token, refresh, keepFor, timing)),
   );
 
+/** A Redis that cannot be reached: every call fails at once. */
+const refusedConnection = () => Promise.reject(new Error('ECONNREFUSED'));
+const redisAway: SharedStore = {
+  read: refusedConnection,
+  claim: refusedConnection,
+  write: refusedConnection,
+  release: refusedConnection,
+};
+
 /** A Redis whose claim lands, but whose reply comes too late: the caller sees a failure. */
 const lateClaims = (store: SharedStore): SharedStore => ({
   ...store,
@@ -217,14 +226,8 @@ describe('refreshShared', () => {
   });
 
   it('refreshes on its own when Redis fails before Xiaomi was asked', async () => {
-    const failing: SharedStore = {
-      read: () => Promise.reject(new Error('ECONNREFUSED')),
-      claim: () => Promise.reject(new Error('ECONNREFUSED')),
-      write: () => Promise.reject(new Error('ECONNREFUSED')),
-      release: () => Promise.reject(new Error('ECONNREFUSED')),
-    };
     const refresh = xiaomiRefresh();
-    await expect(refreshShared(failing, spentToken(), refresh, keepFor, timing)).resolves.toEqual(
+    await expect(refreshShared(redisAway, spentToken(), refresh, keepFor, timing)).resolves.toEqual(
       newTokens,
     );
     expect(refresh).toHaveBeenCalledTimes(1);
@@ -374,16 +377,10 @@ describe('refreshShared when Redis is late, slow or away', () => {
   });
 
   it('gives up waiting for another’s answer after a claim’s life, with Xiaomi’s refusal', async () => {
-    const failing: SharedStore = {
-      read: () => Promise.reject(new Error('ECONNREFUSED')),
-      claim: () => Promise.reject(new Error('ECONNREFUSED')),
-      write: () => Promise.reject(new Error('ECONNREFUSED')),
-      release: () => Promise.reject(new Error('ECONNREFUSED')),
-    };
     const revoked = vi.fn(() => Promise.reject(xiaomiError({ code: 96009 })));
     const started = performance.now();
     await expect(
-      refreshShared(failing, spentToken(), revoked, keepFor, timing),
+      refreshShared(redisAway, spentToken(), revoked, keepFor, timing),
     ).rejects.toMatchObject({ data: { code: 96009 } });
     const waited = performance.now() - started;
     expect(waited).toBeGreaterThanOrEqual(timing.claimMs - 20);
