@@ -96,7 +96,8 @@ export const redisOptionsOf = (
   };
 };
 
-const tell = (line: string, detail?: string) =>
+/** A line of Logto's log, with what Redis or node-redis said in brackets. */
+const logLine = (line: string, detail?: string) =>
   `[connector-xiaomi-plus] ${line}${detail === undefined ? '' : ` (${detail})`}`;
 
 /** A socket's code (ECONNREFUSED) where there is one, else the error's words; never the URL. */
@@ -128,28 +129,27 @@ const redisTeller = ({ ErrorReply, SocketClosedUnexpectedlyError }: RedisModule)
       // Redis or a proxy closed an idle connection: node-redis opens another at once.
       if (!away && !(error instanceof SocketClosedUnexpectedlyError)) {
         away = true;
-        console.warn(tell(logNotes.redisAway.line, causeOf(error)));
+        console.warn(logLine(logNotes.redisAway.line, causeOf(error)));
       }
     },
     /** A call failed: slow, or refused by Redis; a lost connection is told by `unreachable`. */
     callFailed: (error: unknown) => {
       if (error instanceof UnknownOutcome && !toldSlow) {
         toldSlow = true;
-        console.warn(tell(logNotes.redisSlow.line));
+        console.warn(logLine(logNotes.redisSlow.line));
       }
+      // Redis's reply names the kind of refusal first: NOPERM, READONLY, OOM…
       const kind = error instanceof ErrorReply ? error.message.split(' ')[0] : undefined;
       if (kind !== undefined && !toldRefusals.has(kind)) {
         toldRefusals.add(kind);
-        console.warn(
-          tell(logNotes.redisRefused.line, error instanceof Error ? error.message : kind),
-        );
+        console.warn(logLine(logNotes.redisRefused.line, (error as Error).message));
       }
     },
     /** A call worked: after an outage, Redis is back. */
     answered: () => {
       if (away) {
         away = false;
-        console.info(tell(logNotes.redisBack.line));
+        console.info(logLine(logNotes.redisBack.line));
       }
     },
   };
@@ -250,7 +250,7 @@ export const sharedStore = async () => {
     failedAt = undefined;
     connection = connect(redisUrl).catch((error: unknown) => {
       // A REDIS_URL node-redis cannot read: nothing to share through, and never will be.
-      console.warn(tell(logNotes.redisAway.line, causeOf(error)));
+      console.warn(logLine(logNotes.redisAway.line, causeOf(error)));
       return undefined;
     });
   }
