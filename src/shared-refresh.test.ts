@@ -245,6 +245,32 @@ describe('refreshShared', () => {
     expect(performance.now() - started).toBeLessThan(timing.claimMs / 2);
   });
 
+  it('writes the answer once when Redis takes it, and releases the claim at once', async () => {
+    const { store, writes, keys } = memoryStore();
+    const token = spentToken();
+    await refreshShared(store, token, xiaomiRefresh(), keepFor, timing);
+    await sleep(20);
+    expect(writes.filter(({ key }) => key.endsWith(':answer'))).toHaveLength(1);
+    expect(keys()).toEqual([keyOf(token, 'answer')]);
+  });
+
+  it('writes an answer Redis keeps refusing with waits that double, for a claim’s life, then releases', async () => {
+    const { store, keys } = memoryStore();
+    const token = spentToken();
+    let attempts = 0;
+    const refusing: SharedStore = {
+      ...store,
+      write: () => {
+        attempts += 1;
+        return Promise.reject(new Error('OOM'));
+      },
+    };
+    await refreshShared(refusing, token, xiaomiRefresh(), keepFor, timing);
+    // Tried at once, after 100 ms and after 300 ms; 700 ms would be past the claim's 400 ms.
+    await vi.waitFor(() => expect(keys()).toEqual([]), { timeout: timing.claimMs + 300 });
+    expect(attempts).toBe(3);
+  });
+
   it('writes the answer again until Redis takes it, then releases the claim', async () => {
     const { store, keys } = memoryStore();
     const token = spentToken();
@@ -361,6 +387,76 @@ describe('refreshShared when Redis is late, slow or away', () => {
     await expect(Promise.all([first, second])).resolves.toEqual([newTokens, newTokens]);
     expect(xiaomi).toHaveBeenCalledTimes(1);
     expect(reads).toBeGreaterThan(2);
+  });
+
+  it('holds a claim that landed late as its own: a revoked token is refused at once', async () => {
+    const { store } = memoryStore();
+    // The claim lands 30 ms after its reply failed to come, as when Redis held writes a moment.
+    const landingLate: SharedStore = {
+      ...store,
+      claim: (key, value, ttlMs) => {
+        setTimeout(() => void store.claim(key, value, ttlMs), 30);
+        return Promise.reject(new UnknownOutcome());
+      },
+    };
+    const revoked = vi.fn(() => Promise.reject(xiaomiError({ code: 96009 })));
+    const started = performance.now();
+    await expect(
+      refreshShared(landingLate, spentToken(), revoked, keepFor, { ...timing, landMs: 300 }),
+    ).rejects.toMatchObject({ data: { code: 96009 } });
+    expect(performance.now() - started).toBeLessThan(timing.claimMs / 2);
+  });
+
+  it('takes an answer that shows while it looks for a claim whose reply did not come', async () => {
+    const { store } = memoryStore();
+    const token = spentToken();
+    const xiaomi = strictXiaomi();
+    const unclaimed: SharedStore = { ...store, claim: () => Promise.reject(new Error('offline')) };
+    const neverLanding: SharedStore = {
+      ...store,
+      claim: () => Promise.reject(new UnknownOutcome()),
+    };
+    const outcomes = await Promise.all([
+      refreshShared(unclaimed, token, xiaomi, keepFor, timing),
+      refreshShared(neverLanding, token, xiaomi, keepFor, { ...timing, landMs: 300 }),
+    ]);
+    expect(outcomes).toEqual([newTokens, newTokens]);
+    expect(xiaomi).toHaveBeenCalledTimes(1);
+  });
+
+  it('goes on without Redis at once when a claim could not be sent', async () => {
+    const refresh = xiaomiRefresh();
+    const started = performance.now();
+    await refreshShared(redisAway, spentToken(), refresh, keepFor, { ...timing, landMs: 1000 });
+    expect(performance.now() - started).toBeLessThan(500);
+  });
+
+  it.each([
+    ['a network failure', new ConnectorError(ConnectorErrorCodes.General, { reason: 'network' })],
+    ['another Xiaomi error', xiaomiError({ code: 96003 })],
+  ])('fails at once after %s, whoever else may be refreshing', async (_, failure) => {
+    const started = performance.now();
+    await expect(
+      refreshShared(redisAway, spentToken(), () => Promise.reject(failure), keepFor, timing),
+    ).rejects.toBe(failure);
+    expect(performance.now() - started).toBeLessThan(timing.claimMs / 2);
+  });
+
+  it('takes the answer of a process that refreshed without a claim, when its own claim met 96009', async () => {
+    const { store } = memoryStore();
+    const token = spentToken();
+    const xiaomi = strictXiaomi();
+    // The first process reaches no claim; the second claims, and reaches Xiaomi 30 ms later.
+    const unclaimed: SharedStore = { ...store, claim: () => Promise.reject(new Error('offline')) };
+    const later = async () => {
+      await sleep(30);
+      return xiaomi();
+    };
+    const outcomes = await Promise.all([
+      refreshShared(unclaimed, token, xiaomi, keepFor, timing),
+      refreshShared(store, token, later, keepFor, timing),
+    ]);
+    expect(outcomes).toEqual([newTokens, newTokens]);
   });
 
   it('refuses at once a token that no one else was refreshing', async () => {
