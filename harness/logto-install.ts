@@ -60,19 +60,16 @@ export const holdOfficialConnector = async (instance: string) => {
   }
 };
 
+/** The lines of a README block, one shell command joined by `&&`, as a script would run them. */
+export const asOneCommand = (block: string) => block.trim().split('\n').join(' && ');
+
 /** The README's way back to the official connector that the Logto release ships. */
 export const goBackAsReadmeSays = (instance: string) =>
-  inInstance(
-    instance,
-    readmeBlock('bash', 'connector remove connector-xiaomi-plus').trim().split('\n').join(' && '),
-  );
+  inInstance(instance, asOneCommand(readmeBlock('bash', 'connector remove connector-xiaomi-plus')));
 
 /** A README block of commands run in the instance as one `&&` chain, the tarball's path filled in. */
 const runReadmeCommands = (instance: string, block: string, tarball: string) =>
-  inInstance(
-    instance,
-    block.replace(`/absolute/path/to/${tarballName}`, tarball).trim().split('\n').join(' && '),
-  );
+  inInstance(instance, asOneCommand(block.replace(`/absolute/path/to/${tarballName}`, tarball)));
 
 /** The README's install commands for an instance from `logto init`. */
 export const installAsReadmeSays = (instance: string, tarball: string) =>

@@ -68,6 +68,21 @@ const redisAway: SharedStore = {
   release: refusedConnection,
 };
 
+/** A Redis that takes no claim: it is never sent (a lost connection). */
+const unsentClaims = (store: SharedStore): SharedStore => ({
+  ...store,
+  claim: () => Promise.reject(new Error('offline')),
+});
+
+/** A Redis that answers no claim in time, and never carries one out. */
+const unansweredClaims = (store: SharedStore): SharedStore => ({
+  ...store,
+  claim: () => Promise.reject(new UnknownOutcome()),
+});
+
+/** Xiaomi refusing a refresh token that was used, revoked or expired. */
+const revokedToken = () => vi.fn(() => Promise.reject(xiaomiError({ code: 96009 })));
+
 /** A Redis whose claim lands, but whose reply comes too late: the caller sees a failure. */
 const lateClaims = (store: SharedStore): SharedStore => ({
   ...store,
@@ -357,7 +372,7 @@ describe('refreshShared when Redis is late, slow or away', () => {
     const token = spentToken();
     const xiaomi = strictXiaomi();
     // Redis takes no claims: each process refreshes without one, and the second finds the token spent.
-    const silent: SharedStore = { ...store, claim: () => Promise.reject(new UnknownOutcome()) };
+    const silent = unansweredClaims(store);
     const outcomes = await Promise.all([
       refreshShared(silent, token, xiaomi, keepFor, timing),
       refreshShared(silent, token, xiaomi, keepFor, timing),
@@ -399,7 +414,7 @@ describe('refreshShared when Redis is late, slow or away', () => {
         return Promise.reject(new UnknownOutcome());
       },
     };
-    const revoked = vi.fn(() => Promise.reject(xiaomiError({ code: 96009 })));
+    const revoked = revokedToken();
     const started = performance.now();
     await expect(
       refreshShared(landingLate, spentToken(), revoked, keepFor, { ...timing, landMs: 300 }),
@@ -411,16 +426,33 @@ describe('refreshShared when Redis is late, slow or away', () => {
     const { store } = memoryStore();
     const token = spentToken();
     const xiaomi = strictXiaomi();
-    const unclaimed: SharedStore = { ...store, claim: () => Promise.reject(new Error('offline')) };
-    const neverLanding: SharedStore = {
-      ...store,
-      claim: () => Promise.reject(new UnknownOutcome()),
-    };
     const outcomes = await Promise.all([
-      refreshShared(unclaimed, token, xiaomi, keepFor, timing),
-      refreshShared(neverLanding, token, xiaomi, keepFor, { ...timing, landMs: 300 }),
+      refreshShared(unsentClaims(store), token, xiaomi, keepFor, timing),
+      refreshShared(unansweredClaims(store), token, xiaomi, keepFor, { ...timing, landMs: 300 }),
     ]);
     expect(outcomes).toEqual([newTokens, newTokens]);
+    expect(xiaomi).toHaveBeenCalledTimes(1);
+  });
+
+  it('waits for the process whose claim landed where its own late one did not', async () => {
+    const { store } = memoryStore();
+    const token = spentToken();
+    const xiaomi = strictXiaomi();
+    // The first process's claim gets no reply in time and never lands; the second claims meanwhile.
+    const slowlyUnanswered: SharedStore = {
+      ...store,
+      claim: async () => {
+        await sleep(20);
+        throw new UnknownOutcome();
+      },
+    };
+    const first = refreshShared(slowlyUnanswered, token, xiaomi, keepFor, {
+      ...timing,
+      landMs: 300,
+    });
+    await sleep(5);
+    const second = refreshShared(store, token, xiaomi, keepFor, timing);
+    await expect(Promise.all([first, second])).resolves.toEqual([newTokens, newTokens]);
     expect(xiaomi).toHaveBeenCalledTimes(1);
   });
 
@@ -447,13 +479,12 @@ describe('refreshShared when Redis is late, slow or away', () => {
     const token = spentToken();
     const xiaomi = strictXiaomi();
     // The first process reaches no claim; the second claims, and reaches Xiaomi 30 ms later.
-    const unclaimed: SharedStore = { ...store, claim: () => Promise.reject(new Error('offline')) };
     const later = async () => {
       await sleep(30);
       return xiaomi();
     };
     const outcomes = await Promise.all([
-      refreshShared(unclaimed, token, xiaomi, keepFor, timing),
+      refreshShared(unsentClaims(store), token, xiaomi, keepFor, timing),
       refreshShared(store, token, later, keepFor, timing),
     ]);
     expect(outcomes).toEqual([newTokens, newTokens]);
@@ -461,7 +492,7 @@ describe('refreshShared when Redis is late, slow or away', () => {
 
   it('refuses at once a token that no one else was refreshing', async () => {
     const { store } = memoryStore();
-    const revoked = vi.fn(() => Promise.reject(xiaomiError({ code: 96009 })));
+    const revoked = revokedToken();
     const started = performance.now();
     await expect(
       refreshShared(store, spentToken(), revoked, keepFor, timing),
@@ -473,7 +504,7 @@ describe('refreshShared when Redis is late, slow or away', () => {
   });
 
   it('gives up waiting for another’s answer after a claim’s life, with Xiaomi’s refusal', async () => {
-    const revoked = vi.fn(() => Promise.reject(xiaomiError({ code: 96009 })));
+    const revoked = revokedToken();
     const started = performance.now();
     await expect(
       refreshShared(redisAway, spentToken(), revoked, keepFor, timing),

@@ -154,11 +154,14 @@ export const refreshShared = async <T>(
     );
   };
 
+  /** The answer Redis holds now, if it holds one that opens. */
+  const readAnswer = async () => openAnswer((await orNothing(store.read([keys.answer])))?.[0]);
+
   /** The answer another process tells within a claim's life from now, if one does. */
   const answerOfAnother = async () => {
     const until = Date.now() + claimMs;
     do {
-      const answer = openAnswer((await orNothing(store.read([keys.answer])))?.[0]);
+      const answer = await readAnswer();
       if (answer !== undefined) {
         return answer;
       }
@@ -176,7 +179,7 @@ export const refreshShared = async <T>(
       const theirs = isSpentToken(error)
         ? othersMayRefresh
           ? await answerOfAnother()
-          : openAnswer((await orNothing(store.read([keys.answer])))?.[0])
+          : await readAnswer()
         : undefined;
       if (theirs !== undefined) {
         void orNothing(store.release(keys.claim, round));

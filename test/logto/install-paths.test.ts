@@ -15,6 +15,7 @@ import {
   xiaomiAppOfConfig,
 } from '../../harness/logto-api.js';
 import {
+  asOneCommand,
   buildReadmeDockerfile,
   goBackAsReadmeSays,
   holdOfficialConnector,
@@ -47,9 +48,6 @@ import {
 
 const xiaomiApp = xiaomiAppOfConfig();
 const [lei] = seededUsers as [StandInUser];
-
-/** The lines of a README block, one shell command joined by `&&`, as a script would run them. */
-const asOneCommand = (block: string) => block.trim().split('\n').join(' && ');
 
 /** The command inside `docker exec <container> sh -c '…'` on the README line with `marker`. */
 const dockerExecCommand = (marker: string) => {
