@@ -48,18 +48,22 @@ const version = '1.42.0';
 /** How long a fault's effects may last after it ends: a claim's life, and a little more. */
 const settleMs = sharedRefreshTiming.claimMs + 2000;
 
-const users: StandInUser[] = Array.from({ length: userCount }, (_, index) => ({
-  unionId: `u-soak-${index}`,
-  nickname: `Soak ${index}`,
-  icon: `https://cdn.example.com/avatars/soak-${index}.png`,
-}));
+const soakUser = (name: string): StandInUser => ({
+  unionId: `u-soak-${name}`,
+  nickname: `Soak ${name}`,
+  icon: `https://cdn.example.com/avatars/soak-${name}.png`,
+});
+const users = Array.from({ length: userCount }, (_, index) => soakUser(String(index)));
+// Users of the sign-ins alone: a sign-in replaces the stored tokens, and Logto answers a read that
+// meets the replacement with its own 404, which says nothing of the connector.
+const signInUsers = Array.from({ length: 4 }, (_, index) => soakUser(`sign-in-${index}`));
 
 const xiaomiApp = xiaomiAppOfConfig();
 /** Each refresh token Xiaomi was shown, with when. */
 const presented = new Map<string, number[]>();
 const standIn = await startXiaomiStandIn({
   apps: [xiaomiApp],
-  users,
+  users: [...users, ...signInUsers],
   onAnswer: ({ path, params }) => {
     if (path === '/oauth2/token' && params.grant_type === 'refresh_token') {
       const token = params.refresh_token ?? '';
@@ -147,7 +151,7 @@ const signingIn = async () => {
     if (turn % 2 === 0) {
       standIn.failNext('/user/profile', 502);
     }
-    const user = users[turn % users.length] as StandInUser;
+    const user = signInUsers[turn % signInUsers.length] as StandInUser;
     const signedIn = await tenant.signIn(atXiaomi(user.unionId)).then(
       () => true,
       () => false,
